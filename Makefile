@@ -1,0 +1,52 @@
+# Every target is a thin call of a Python command-line tool (seqcourse, pytest,
+# jupyter-book), so users without make can run the same steps by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# A known CPU torch is installed first when none is present, so the range in
+# pyproject.toml is already satisfied and pip never pulls a multi-GB CUDA build.
+# GPU users: make TORCH_SPEC='torch==2.11.*' (or install torch into .venv first).
+TORCH_SPEC ?= torch==2.13.*
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: env book test test-fast release grade check browser-deps mathjax clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e '.[course]'
+	touch $@
+
+env: $(STAMP)
+
+mathjax: env
+	$(PY) -m seqcourse.cli mathjax
+
+book: env mathjax
+	$(PY) -m seqcourse.cli book
+
+browser-deps:
+	$(PYTHON) course/seqcourse/ensure_chromium.py
+
+test: book browser-deps
+	$(PY) -m pytest
+
+# The suite without the website build and the browser test (quick loop while editing).
+test-fast: env
+	$(PY) -m pytest -m "not browser"
+
+release: env
+	$(PY) -m seqcourse.cli release
+
+grade: env
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR  (DIR/<student_id>/<assignment>/<notebook>.ipynb)"; exit 2; }
+	$(PY) -m seqcourse.cli grade "$(SUBMISSIONS)"
+
+check: env
+	@test -n "$(NOTEBOOK)" || { echo "usage: make check NOTEBOOK=exercises/<assignment>/<notebook>.ipynb"; exit 2; }
+	$(PY) -m seqcourse.cli check "$(NOTEBOOK)"
+
+clean:
+	rm -rf book/_build .mathjax grading

@@ -1,0 +1,1 @@
+"""Course tooling: release, grade and self-check exercise notebooks (nbgrader)."""
