@@ -1,0 +1,31 @@
+"""Suite-wide markers: `gpu` needs CUDA, `slow` runs only on request.
+
+Markers are declared in pyproject.toml. Fixtures for one topic belong in
+that topic's test files, not here.
+"""
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run tests marked slow (same as SEQ_RUN_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow = config.getoption("--run-slow") or os.environ.get("SEQ_RUN_SLOW") == "1"
+    has_cuda = None  # torch is imported only when a gpu test was collected
+    skip_gpu = pytest.mark.skip(reason="no CUDA device")
+    skip_slow = pytest.mark.skip(reason="slow; run with --run-slow or SEQ_RUN_SLOW=1")
+    for item in items:
+        if item.get_closest_marker("gpu") is not None:
+            if has_cuda is None:
+                import torch
+
+                has_cuda = torch.cuda.is_available()
+            if not has_cuda:
+                item.add_marker(skip_gpu)
+        if item.get_closest_marker("slow") is not None and not run_slow:
+            item.add_marker(skip_slow)
