@@ -53,9 +53,10 @@ def rnn_bptt(
         h_init: (B, H) initial state h_{-1}.
         W_xh: (H, D). W_hh: (H, H). b_h: (H,).
         H: (T, B, H) hidden states from the forward pass (``rnn_forward``).
-        dL_dH: (T, B, H) direct gradient of the loss w.r.t. each h_t, i.e.
-            the sum over j of (dL_j/dy_j)(dy_j/dh_j) with j = t only, as the
-            output layer gives it; the recurrent part is added here.
+        dL_dH: (T, B, H) direct gradient of the loss w.r.t. each h_t through
+            the output at the same step, dL_dH[t] = (dL_t/dy_t)(dy_t/dh_t), as
+            the output layer gives it (the j = k terms of the formula). The
+            paths through later states (the products over m) are added here.
         activation: "tanh", "relu" or "sigmoid"; f'(z_t) is computed from h_t.
         truncate_every: k for truncated BPTT: no gradient flows from step
             t = k, 2k, ... back into h_{t-1}, as if the forward pass had

@@ -230,8 +230,8 @@ class ElmanRNN(nn.Module):
                 (for the reverse direction that is its state at t = 0).
         """
         W0 = self.W_xh_l0
-        dims: dict = {"D": (self.input_size, "the model (input_size)"),
-                      "H": (self.hidden_size, "the model (hidden_size)")}
+        dims: dict = {"D": (self.input_size, "ElmanRNN.input_size"),
+                      "H": (self.hidden_size, "ElmanRNN.hidden_size")}
         check_tensor("X", X, ("T", "B", "D"), dims, like=("W_xh_l0", W0))
         T, B, _ = X.shape
         if T == 0:
