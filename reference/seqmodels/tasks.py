@@ -49,3 +49,57 @@ def pattern_detection_batch(batch_size: int, length: int, pattern=(0, 1, 2), voc
     for offset in range(P):
         tokens[positive, starts + offset] = pattern[offset]
     return tokens.T.contiguous(), labels
+
+
+def _check_sizes(batch_size, length, min_length: int) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < min_length:
+        raise ValueError(f"length must be an int >= {min_length}, got {length!r}")
+
+
+def delayed_recall_batch(batch_size: int, length: int, num_classes: int = 2, num_distractors: int = 4,
+                         generator: torch.Generator | None = None):
+    """Remember the first symbol of a sequence until its end (a dependency over ``length - 1`` steps).
+
+    Symbols 0 .. K-1 (K = ``num_classes``) are class markers, symbols K .. K + ``num_distractors`` - 1
+    are distractors. Every sequence starts with its class marker, followed by ``length - 1`` random
+    distractors; the label is the marker. A model that reads only the last state h_{T-1} must carry
+    the marker through T - 1 updates, and its gradient must travel back as far.
+
+    Returns ``tokens`` (T, B) long (time-major, vocabulary size K + ``num_distractors``) and
+    ``labels`` (B,) long in [0, K), uniformly distributed.
+    """
+    _check_sizes(batch_size, length, 1)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+    if isinstance(num_distractors, bool) or not isinstance(num_distractors, int) or num_distractors < 1:
+        raise ValueError(f"num_distractors must be a positive int, got {num_distractors!r}")
+    labels = torch.randint(num_classes, (batch_size,), generator=generator)
+    tokens = num_classes + torch.randint(num_distractors, (length, batch_size), generator=generator)
+    tokens[0] = labels
+    return tokens, labels
+
+
+def adding_problem_batch(batch_size: int, length: int, generator: torch.Generator | None = None):
+    """The adding problem (Hochreiter and Schmidhuber 1997): sum two marked numbers of a long sequence.
+
+    Each step has two input features: a value uniform in [0, 1) and a marker in {0, 1}. Exactly two
+    steps are marked, one in the first half of the sequence and one in the second half; the target
+    is the sum of the two marked values. Predicting the constant 1 gives a mean squared error of
+    1/6, the baseline to beat.
+
+    Returns ``X`` (T, B, 2) float (values in ``X[..., 0]``, markers in ``X[..., 1]``) and
+    ``targets`` (B,) float.
+    """
+    _check_sizes(batch_size, length, 2)
+    values = torch.rand(length, batch_size, generator=generator)
+    half = length // 2
+    first = torch.randint(half, (batch_size,), generator=generator)
+    second = half + torch.randint(length - half, (batch_size,), generator=generator)
+    markers = torch.zeros(length, batch_size)
+    columns = torch.arange(batch_size)
+    markers[first, columns] = 1.0
+    markers[second, columns] = 1.0
+    targets = values[first, columns] + values[second, columns]
+    return torch.stack([values, markers], dim=-1), targets
