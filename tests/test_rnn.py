@@ -346,3 +346,15 @@ def test_error_bad_lengths():
         model(X, lengths=[1, 2, 3])
     with pytest.raises(TypeError, match="lengths: expected integers"):
         model(X, lengths=torch.tensor([1.0, 2.0]))
+
+
+def test_generator_makes_initial_weights_reproducible_without_global_seed():
+    from seqmodels import RNNSequenceClassifier
+
+    a = RNNSequenceClassifier(3, 4, 2, num_layers=2, generator=torch.Generator().manual_seed(7))
+    torch.rand(5)  # the global generator must play no part
+    b = RNNSequenceClassifier(3, 4, 2, num_layers=2, generator=torch.Generator().manual_seed(7))
+    c = RNNSequenceClassifier(3, 4, 2, num_layers=2, generator=torch.Generator().manual_seed(8))
+    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(p, q), name
+        assert not torch.equal(p, r), name

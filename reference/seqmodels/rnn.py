@@ -157,6 +157,7 @@ class ElmanRNN(nn.Module):
         bidirectional: also run each layer from t = T-1 down to 0 (dirs = 2).
         activation: "tanh", "relu", "sigmoid" or a callable.
         device, dtype: for the parameters.
+        generator: a torch.Generator for the initial weights (reproducible without global seeding).
     """
 
     def __init__(
@@ -169,6 +170,7 @@ class ElmanRNN(nn.Module):
         *,
         device=None,
         dtype=None,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("input_size", input_size)
@@ -189,17 +191,17 @@ class ElmanRNN(nn.Module):
                 setattr(self, "W_xh" + s, nn.Parameter(torch.empty(hidden_size, d_in, **factory)))
                 setattr(self, "W_hh" + s, nn.Parameter(torch.empty(hidden_size, hidden_size, **factory)))
                 setattr(self, "b_h" + s, nn.Parameter(torch.empty(hidden_size, **factory)))
-        self.reset_parameters()
+        self.reset_parameters(generator)
 
     @staticmethod
     def _suffix(layer: int, direction: int) -> str:
         return f"_l{layer}" + ("_reverse" if direction else "")
 
-    def reset_parameters(self) -> None:
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch.nn.RNN."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+            nn.init.uniform_(p, -bound, bound, generator=generator)
 
     def layer_params(self, layer: int, direction: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(W_xh, W_hh, b_h) of one layer and direction (0 forward, 1 reverse)."""
@@ -336,7 +338,7 @@ class RNNSequenceClassifier(nn.Module):
 
     Args:
         input_size: D. hidden_size: H. num_classes: K.
-        num_layers, bidirectional, activation: as in ``ElmanRNN``.
+        num_layers, bidirectional, activation, device, dtype, generator: as in ``ElmanRNN``.
 
     Parameters: ``rnn`` (an ElmanRNN), ``W_hy`` (K, dirs * H), ``b_y`` (K,).
     """
@@ -352,18 +354,19 @@ class RNNSequenceClassifier(nn.Module):
         *,
         device=None,
         dtype=None,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         check_positive_int("num_classes", num_classes)
         self.rnn = ElmanRNN(input_size, hidden_size, num_layers, bidirectional, activation,
-                            device=device, dtype=dtype)
+                            device=device, dtype=dtype, generator=generator)
         d_out = hidden_size * self.rnn.num_directions
         self.num_classes = num_classes
         self.W_hy = nn.Parameter(torch.empty(num_classes, d_out, device=device, dtype=dtype))
         self.b_y = nn.Parameter(torch.empty(num_classes, device=device, dtype=dtype))
         bound = 1.0 / math.sqrt(d_out)
-        nn.init.uniform_(self.W_hy, -bound, bound)
-        nn.init.uniform_(self.b_y, -bound, bound)
+        nn.init.uniform_(self.W_hy, -bound, bound, generator=generator)
+        nn.init.uniform_(self.b_y, -bound, bound, generator=generator)
 
     def scores(self, X: torch.Tensor, h_init: torch.Tensor | None = None, lengths=None) -> torch.Tensor:
         """Per-step outputs Y (T, B, K), y_t = W_hy h_t + b_y. Arguments as in ``forward``."""
