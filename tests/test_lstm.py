@@ -371,3 +371,14 @@ def test_error_torch_conversions():
         LSTM.from_torch(nn.LSTM(2, 3, 2, dropout=0.5))
     with pytest.raises(ValueError, match="no peephole"):
         LSTM(2, 3, peephole=True).to_torch()
+
+
+def test_generator_makes_initial_weights_reproducible():
+    a = LSTM(3, 4, 2, generator=torch.Generator().manual_seed(5))
+    b = LSTM(3, 4, 2, generator=torch.Generator().manual_seed(5))
+    c = LSTM(3, 4, 2, generator=torch.Generator().manual_seed(6))
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(pa, pb)
+        assert not torch.equal(pa, pc)
+    bound = 1 / 4 ** 0.5
+    assert all(p.abs().max() <= bound for p in a.parameters())

@@ -109,14 +109,15 @@ class GRU(RecurrentStack):
 
     ``forward(X, h_init=None, lengths=None)`` returns ``(H_out, h_n)`` like
     torch.nn.GRU; see ``RecurrentStack.forward``. ``residual`` and
-    ``reset_after`` as in ``LSTM`` and ``gru_cell``.
+    ``reset_after``, ``generator`` as in ``LSTM`` and ``gru_cell``.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, *, reset_after: bool = True, residual: bool = False,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, residual,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, generator=generator)
         self.reset_after = bool(reset_after)
         self._build()
 

@@ -194,7 +194,8 @@ class LSTM(RecurrentStack):
         residual: h^{(l)} = LSTM_l(h^{(l-1)}) + h^{(l-1)} for l >= 1.
         fused: use the fast path of ``seqmodels.fused_lstm`` (plain LSTM
             without lengths only; anything else raises).
-        device, dtype: for the parameters.
+        device, dtype: for the parameters; generator: a torch.Generator for their
+            initial values (reproducible without global seeding).
 
     ``forward(X, state_init=None, lengths=None)`` returns ``(H_out, (h_n, c_n))``
     like torch.nn.LSTM; see ``RecurrentStack.forward``.
@@ -204,9 +205,10 @@ class LSTM(RecurrentStack):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, *, peephole: bool = False, coupled: bool = False,
-                 residual: bool = False, fused: bool = False, device=None, dtype=None) -> None:
+                 residual: bool = False, fused: bool = False, device=None, dtype=None,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bidirectional, residual,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, generator=generator)
         self.peephole = bool(peephole)
         self.coupled = bool(coupled)
         self.fused = bool(fused)

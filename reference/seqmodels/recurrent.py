@@ -105,7 +105,8 @@ class RecurrentStack(nn.Module):
     STATE_NAMES: tuple[str, ...] = ("h",)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
-                 bidirectional: bool = False, residual: bool = False, *, device=None, dtype=None) -> None:
+                 bidirectional: bool = False, residual: bool = False, *, device=None, dtype=None,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__()
         check_positive_int("input_size", input_size)
         check_positive_int("hidden_size", hidden_size)
@@ -117,6 +118,7 @@ class RecurrentStack(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.residual = bool(residual)
         self._factory = {"device": device, "dtype": dtype}
+        self._generator = generator
 
     def _build(self) -> None:
         """Create the parameters; subclasses call it at the end of __init__."""
@@ -127,7 +129,8 @@ class RecurrentStack(nn.Module):
                 for name, shape in self._layer_shapes(d_in).items():
                     setattr(self, name + s, nn.Parameter(torch.empty(*shape, **self._factory)))
         del self._factory
-        self.reset_parameters()
+        self.reset_parameters(self._generator)
+        del self._generator
 
     def _layer_shapes(self, d_in: int) -> dict[str, tuple[int, ...]]:
         raise NotImplementedError
@@ -139,11 +142,11 @@ class RecurrentStack(nn.Module):
     def _suffix(layer: int, direction: int) -> str:
         return f"_l{layer}" + ("_reverse" if direction else "")
 
-    def reset_parameters(self) -> None:
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch.nn.LSTM/GRU."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+            nn.init.uniform_(p, -bound, bound, generator=generator)
 
     def layer_params(self, layer: int, direction: int = 0) -> dict[str, torch.Tensor]:
         """The parameters of one layer and direction (0 forward, 1 reverse), by math name."""
@@ -214,19 +217,21 @@ class RecurrentStack(nn.Module):
                 f"residual={self.residual}")
 
 
-def gated_classifier(encoder: nn.Module, num_classes: int) -> RNNSequenceClassifier:
+def gated_classifier(encoder: nn.Module, num_classes: int, *,
+                     generator: torch.Generator | None = None) -> RNNSequenceClassifier:
     """Max-pooling-over-time classifier of chapter 1 around another recurrent encoder.
 
     ``encoder`` is an LSTM or GRU from this package (anything whose forward is
     ``(X, state_init, lengths) -> (H_out (T, B, dirs * H), final)``). The
     returned RNNSequenceClassifier computes y_t = W_hy h_t + b_y and the
     logits max_t y_t exactly as for the Elman RNN; only its ``rnn`` is replaced.
+    ``generator`` draws the initial W_hy, b_y.
     """
     if not isinstance(encoder, RecurrentStack):
         raise TypeError(f"gated_classifier: expected an LSTM or GRU from seqmodels, got {type(encoder).__name__}")
     p = next(encoder.parameters())
     clf = RNNSequenceClassifier(encoder.input_size, encoder.hidden_size, num_classes,
                                 num_layers=1, bidirectional=encoder.bidirectional,
-                                device=p.device, dtype=p.dtype)
+                                device=p.device, dtype=p.dtype, generator=generator)
     clf.rnn = encoder
     return clf
