@@ -1,0 +1,181 @@
+"""Grade one submission (one student, one assignment) in its own process.
+
+    python -m seqcourse._nbworker WORK STUDENT ASSIGNMENT RESULT.json
+
+WORK is an nbgrader course root prepared by `seqcourse grade` (nbgrader_config.py,
+solutions/, exercises/, submitted/STUDENT/ASSIGNMENT/). Runs nbgrader autograde and
+generate_feedback in-process, then writes RESULT.json: {notebook: {score, max_score,
+status}} for every notebook of the assignment that was submitted. A crash of this
+process (or its kernel) never takes other submissions down: the caller gives every
+notebook a row whatever happens here.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+
+import nbformat
+
+from seqcourse._nbcourse import grade_id, is_autograded_test, nbgrader_meta
+
+NO_RESULT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
+
+
+def _load(work: Path):
+    from traitlets.config.loader import PyFileConfigLoader
+    from nbgrader.coursedir import CourseDirectory
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(work)).load_config()
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(work)
+    return config, coursedir
+
+
+def _run_converter(cls, config, coursedir, log: logging.Logger, **attrs) -> bool:
+    from nbgrader.converters.base import NbGraderException
+
+    converter = cls(coursedir=coursedir, config=config, log=log)
+    for name, value in attrs.items():
+        setattr(converter, name, value)
+    try:
+        converter.start()
+    except NbGraderException:
+        return False
+    except Exception:  # nbgrader lets some failures escape; the log holds the traceback
+        log.exception("nbgrader failed")
+        return False
+    return True
+
+
+def _first_line(text: str, limit: int = 100) -> str:
+    line = (str(text).strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _label(cell, index: int) -> str:
+    return grade_id(cell) or f"#{index + 1}"
+
+
+def cell_problems(autograded: nbformat.NotebookNode) -> list[str]:
+    """Timeouts anywhere, and errors raised by cells that are not tests (the student's code)."""
+    timeouts, errors = [], []
+    for index, cell in enumerate(autograded.cells):
+        if cell.cell_type != "code":
+            continue
+        names = [o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if "CellTimeoutError" in names:
+            timeouts.append(_label(cell, index))
+        elif names and not is_autograded_test(cell):
+            error = next(o for o in cell.outputs if o.get("output_type") == "error"
+                         and o.get("ename") not in NO_RESULT_ERRORS)
+            evalue = _first_line(error.get("evalue", ""))
+            errors.append(f"{_label(cell, index)} ({error.get('ename')}{': ' + evalue if evalue else ''})")
+    problems = []
+    if timeouts:
+        problems.append(f"timeout in cell{'s' if len(timeouts) > 1 else ''} {', '.join(timeouts)}")
+    if errors:
+        problems.append(f"error{'s' if len(errors) > 1 else ''} in cell{'s' if len(errors) > 1 else ''} {', '.join(errors)}")
+    return problems
+
+
+def edited_locked_cells(submitted: nbformat.NotebookNode, released: nbformat.NotebookNode) -> list[str]:
+    """Read-only cells whose source the student changed (nbgrader restores them when grading)."""
+    original = {grade_id(c): c.source.strip() for c in released.cells if nbgrader_meta(c).get("locked")}
+    return [grade_id(c) for c in submitted.cells
+            if grade_id(c) in original and c.source.strip() != original[grade_id(c)]]
+
+
+def failure_reason(log_text: str) -> str:
+    if "DeadKernelError" in log_text or "Kernel died" in log_text:
+        return "kernel died"
+    if "database is locked" in log_text:
+        return "autograde failed: database is locked"
+    if "kernel became unresponsive" in log_text:
+        return "timeout: the kernel stopped responding"
+    errors = [line for line in log_text.splitlines() if "ERROR" in line and "There was an error" not in line
+              and "Please see" not in line]
+    return "autograde failed: " + (_first_line(errors[-1].split("]", 1)[-1], 160) if errors else "see the log")
+
+
+def grade_submission(work: Path, student: str, assignment: str) -> dict:
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.converters import Autograde, GenerateFeedback
+
+    config, coursedir = _load(work)
+    coursedir.assignment_id = assignment
+    coursedir.student_id = student
+    buffer = io.StringIO()
+    log = logging.getLogger(f"seqcourse.worker.{student}.{assignment}")
+    log.setLevel(logging.INFO)
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    log.addHandler(handler)
+    log.addHandler(logging.StreamHandler(sys.stderr))
+
+    _run_converter(Autograde, config, coursedir, log, force=True, create_student=True)
+    autograded_dir = work / "autograded" / student / assignment
+    if any(autograded_dir.glob("*.ipynb")):
+        _run_converter(GenerateFeedback, config, coursedir, log, force=True)
+    log_text = buffer.getvalue()
+
+    results = {}
+    submitted_dir = work / "submitted" / student / assignment
+    with Gradebook(coursedir.db_url) as gb:
+        for source_nb in gb.find_assignment(assignment).notebooks:
+            name = source_nb.name
+            if not (submitted_dir / f"{name}.ipynb").exists():
+                continue
+            max_score = float(source_nb.max_score)
+            autograded_path = autograded_dir / f"{name}.ipynb"
+            if not autograded_path.exists():
+                results[name] = {"score": 0.0, "max_score": max_score, "status": failure_reason(log_text)}
+                continue
+            autograded = nbformat.read(autograded_path, as_version=4)
+            present = {grade_id(c) for c in autograded.cells if nbgrader_meta(c).get("grade")}
+            try:
+                grades = gb.find_submission_notebook(name, assignment, student).grades
+            except MissingEntry:
+                grades = []
+            score, pending, deleted_tests, deleted_answers = 0.0, 0.0, [], []
+            for grade in grades:
+                if grade.name not in present:
+                    try:
+                        gb.find_solution_cell(grade.name, name, assignment)
+                        deleted_answers.append(grade.name)
+                    except MissingEntry:
+                        deleted_tests.append(grade.name)
+                    continue
+                score += float(grade.score or 0.0)
+                if grade.needs_manual_grade and grade.manual_score is None:
+                    pending += float(grade.max_score)
+            problems = cell_problems(autograded)
+            released_path = work / "exercises" / assignment / f"{name}.ipynb"
+            if released_path.exists():
+                submitted = nbformat.read(submitted_dir / f"{name}.ipynb", as_version=4)
+                edited = edited_locked_cells(submitted, nbformat.read(released_path, as_version=4))
+                if edited:
+                    problems.append("edited locked cells restored: " + ", ".join(sorted(edited)))
+            if deleted_tests:
+                problems.append("deleted test cells: " + ", ".join(sorted(deleted_tests)))
+            if deleted_answers:
+                problems.append("deleted answer cells: " + ", ".join(sorted(deleted_answers)))
+            status = problems or ["ok"]
+            if pending:
+                status.append(f"{pending:g} point{'' if pending == 1 else 's'} "
+                              f"await{'s' if pending == 1 else ''} manual grading")
+            results[name] = {"score": score, "max_score": max_score, "status": "; ".join(status)}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    work, student, assignment, result_path = (argv or sys.argv[1:])[:4]
+    results = grade_submission(Path(work), student, assignment)
+    Path(result_path).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""`seqcourse check NOTEBOOK`: a student's self-check of an exercise notebook.
+
+Runs the notebook as it is, top to bottom, in a fresh kernel (like Restart & Run All, with
+a time limit per cell) and reports every autograded test cell of the notebook: PASS or
+FAIL, its points, and for a failure the error's last line. Only the visible tests run:
+the hidden tests exist only in the instructor's notebook and run at grading time, so this
+total is an upper bound. Instructor notebooks (solutions/) are refused, since running them
+would print hidden tests.
+
+Exit status: 0 when every visible test passes, 1 when one fails, 2 when the notebook
+cannot be checked (missing, not a notebook, an instructor notebook).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seqcourse._nbcourse import (HIDDEN_BEGIN, SOURCE_DIR, CourseError, course_root, fmt_points, grade_id,
+                                 is_autograded_test, nbgrader_meta, points, read_notebook)
+
+DEFAULT_TIMEOUT = 60
+NOT_RESULTS = {"CellTimeoutError", "KeyboardInterrupt"}
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def error_line(output) -> str:
+    """'Name: message' for an error output (the message's first line, not the traceback)."""
+    ename, evalue = output.get("ename", "Error"), _first_line(output.get("evalue", ""))
+    if ename == "CellTimeoutError":
+        return "CellTimeoutError: the cell ran past the time limit (an endless loop?)"
+    if ename == "NotImplementedError" and not evalue:
+        return "NotImplementedError (not done yet: replace `raise NotImplementedError()` with your code)"
+    return f"{ename}: {evalue}" if evalue else ename
+
+
+def cell_error(cell) -> str | None:
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not errors:
+        return None
+    # After a timeout the interrupted cell shows KeyboardInterrupt and CellTimeoutError; say the latter.
+    timeout = [o for o in errors if o.get("ename") == "CellTimeoutError"]
+    return error_line((timeout or errors)[0])
+
+
+def refuse_instructor_notebook(path: Path, nb) -> None:
+    if any(HIDDEN_BEGIN in cell.source for cell in nb.cells):
+        raise CourseError(f"{path} holds hidden tests: it is an instructor notebook. "
+                          "Check the student version in exercises/ instead (running this one would show the hidden tests).")
+    try:
+        source = course_root(path.parent) / SOURCE_DIR
+    except CourseError:
+        return
+    if path.resolve().is_relative_to(source.resolve()):
+        raise CourseError(f"{path} is an instructor notebook (under {SOURCE_DIR}/); "
+                          "check the student version in exercises/ instead.")
+
+
+def execute(nb, cwd: Path, timeout: int) -> str | None:
+    """Run every code cell in order, in place; return a message if the kernel died."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
+                            error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
+                                              "traceback": ["CellTimeoutError: no reply before the time limit"]},
+                            kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                            resources={"metadata": {"path": str(cwd)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except DeadKernelError:
+                label = grade_id(cell) or f"#{index + 1}"
+                return f"the kernel died while running cell {label} (e.g. os._exit or a crash in native code)"
+    return None
+
+
+def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
+    path = Path(path)
+    if not path.is_file():
+        raise CourseError(f"{path}: no such notebook")
+    if path.suffix != ".ipynb":
+        raise CourseError(f"{path}: not a notebook (expected a .ipynb file)")
+    try:
+        nb = read_notebook(path)
+    except CourseError as err:
+        raise CourseError(f"{path}: {err}") from None
+    refuse_instructor_notebook(path, nb)
+    tests = [c for c in nb.cells if is_autograded_test(c)]
+    if not tests:
+        raise CourseError(f"{path} has no autograded test cells: is it an exercise notebook from exercises/?")
+
+    from nbgrader.utils import compute_checksum
+
+    edited = [grade_id(c) for c in tests
+              if nbgrader_meta(c).get("checksum") and compute_checksum(c) != nbgrader_meta(c)["checksum"]]
+    echo(f"Checking {path} (visible tests only; running every cell, {timeout} s per cell) ...")
+    died = execute(nb, path.parent.resolve(), timeout)
+
+    width = max(len(grade_id(c) or "") for c in tests)
+    earned = possible = 0.0
+    for cell in tests:
+        worth = points(cell)
+        possible += worth
+        ran = cell.get("execution_count") is not None
+        error = cell_error(cell) if ran else f"not run: {died}"
+        if error is None:
+            earned += worth
+            echo(f"  PASS  {grade_id(cell):<{width}}  {fmt_points(worth)}/{fmt_points(worth)}")
+        else:
+            echo(f"  FAIL  {grade_id(cell):<{width}}  0/{fmt_points(worth)}  {error}")
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not is_autograded_test(cell) and cell_error(cell):
+            echo(f"  note: cell {grade_id(cell) or f'#{index + 1}'} raised {cell_error(cell)}")
+    if died:
+        echo(f"  note: {died}; the cells after it did not run")
+    for name in edited:
+        echo(f"  note: test cell {name} was edited; grading restores the original test")
+    manual = [(grade_id(c), points(c)) for c in nb.cells
+              if nbgrader_meta(c).get("grade") and not is_autograded_test(c)]
+    echo(f"Visible tests: {fmt_points(earned)}/{fmt_points(possible)} points.")
+    echo("Hidden tests are not run here: grading also runs hidden tests (other sizes and cases), "
+         "so your grade can be lower than this.")
+    if manual:
+        echo("Graded by hand, not checked here: "
+             + ", ".join(f"{name} ({fmt_points(p)} point{'s' if p != 1 else ''})" for name, p in manual) + ".")
+    return 0 if earned == possible and not died else 1
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return check(Path(args.notebook), timeout=args.timeout)
+    except CourseError as err:
+        print(f"seqcourse check: {err}", file=sys.stderr)
+        return 2
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("check", help="self-check an exercise notebook (visible tests only)",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebook", metavar="NOTEBOOK", help="a student notebook, e.g. exercises/ch01_rnn/rnn_bptt.ipynb")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                        help=f"time limit per cell in seconds (default: {DEFAULT_TIMEOUT})")
+    parser.set_defaults(run=run)

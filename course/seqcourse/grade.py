@@ -1,0 +1,281 @@
+"""`seqcourse grade DIR`: autograde every submission in DIR/<student_id>/<assignment>/<notebook>.ipynb.
+
+Every submission (one student's assignment) is graded in its own process with a wall-clock
+limit, so a crashing kernel, an endless loop or a broken file costs only that submission.
+Every file found gets a row in OUT/grades.csv (student_id, assignment, notebook, score,
+max_score, status) -- nothing is skipped silently (dot-files excepted) -- and every graded
+notebook gets feedback in OUT/feedback/<student>/<assignment>/<notebook>.html, with hidden
+tests removed. A notebook that could not be graded gets a short page that says why.
+
+score counts the points the autograder gave (plus manual grades already in the gradebook);
+max_score counts all points, manually graded ones included; status says "ok", or what went
+wrong, and how many points await manual grading (e.g. with `nbgrader formgrader`).
+
+Work files (an nbgrader course root) go to OUT/work, the gradebook to OUT/gradebook.db
+unless --db gives another SQLAlchemy URL. Sources come from the course's solutions/.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+from seqcourse._nbcourse import (CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, CourseError, assignments,
+                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, tool_env)
+
+DEFAULT_WALL_TIMEOUT = 900.0
+LAYOUT = "<student_id>/<assignment>/<notebook>.ipynb"
+
+
+@dataclass
+class Row:
+    student_id: str
+    assignment: str
+    notebook: str
+    score: float | None
+    max_score: float | None
+    status: str
+
+    def csv(self) -> list[str]:
+        values = list(astuple(self))
+        values[3], values[4] = fmt_points(self.score), fmt_points(self.max_score)
+        return values
+
+
+COLUMNS = [f.name for f in fields(Row)]
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith(".")
+
+
+def _prepare_work(out: Path, source: Path, root: Path, db_url: str, cell_timeout: float | None) -> Path:
+    work = out / "work"
+    for sub in ("submitted", "autograded", "feedback", RELEASE_DIR, SOURCE_DIR, "results"):
+        shutil.rmtree(work / sub, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, work / SOURCE_DIR, ignore=shutil.ignore_patterns(".*"))
+    overrides = [
+        "",
+        "# --- added by `seqcourse grade` for this grading run ---",
+        f"c.CourseDirectory.root = {str(work)!r}",
+        f"c.CourseDirectory.source_directory = {SOURCE_DIR!r}",
+        f"c.CourseDirectory.release_directory = {RELEASE_DIR!r}",
+        f"c.CourseDirectory.db_url = {db_url!r}",
+    ]
+    if cell_timeout is not None:
+        overrides.append(f"c.Execute.timeout = {int(cell_timeout)}")
+    config = (root / CONFIG_FILE).read_text(encoding="utf-8") + "\n".join(overrides) + "\n"
+    (work / CONFIG_FILE).write_text(config, encoding="utf-8")
+    return work
+
+
+def _max_scores(db_url: str) -> dict[tuple[str, str], float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gb:
+        return {(a.name, nb.name): float(nb.max_score) for a in gb.assignments for nb in a.notebooks}
+
+
+def scan(submissions: Path, known: dict[str, list[str]], max_scores: dict) -> tuple[list[Row], dict]:
+    """Rows for everything that cannot be graded, and {(student, assignment): [notebook ids]} to grade."""
+    rows: list[Row] = []
+    todo: dict[tuple[str, str], list[str]] = {}
+    unexpected = f"unexpected file: submissions are {LAYOUT}"
+    for student_dir in sorted(filter(_visible, submissions.iterdir())):
+        if not student_dir.is_dir():
+            rows.append(Row("", "", student_dir.name, 0.0, None, unexpected))
+            continue
+        student = student_dir.name
+        entries = sorted(filter(_visible, student_dir.iterdir()))
+        if not entries:
+            rows.append(Row(student, "", "", 0.0, None, "empty submission folder"))
+        for assignment_dir in entries:
+            if not assignment_dir.is_dir():
+                rows.append(Row(student, "", assignment_dir.name, 0.0, None, unexpected))
+                continue
+            assignment = assignment_dir.name
+            files = sorted(p for p in assignment_dir.rglob("*")
+                           if p.is_file() and not any(part.startswith(".") for part in p.relative_to(assignment_dir).parts))
+            if assignment not in known:
+                choices = ", ".join(known) or "none"
+                for path in files or [assignment_dir]:
+                    name = path.relative_to(assignment_dir).as_posix() if path != assignment_dir else ""
+                    rows.append(Row(student, assignment, name, 0.0, None,
+                                    f"unknown assignment (known: {choices})"))
+                continue
+            expected = known[assignment]
+            for path in files:
+                name = path.relative_to(assignment_dir).as_posix()
+                if path.suffix != ".ipynb":
+                    rows.append(Row(student, assignment, name, 0.0, None, "not a notebook file (ignored)"))
+                    continue
+                if path.parent != assignment_dir or path.stem not in expected:
+                    rows.append(Row(student, assignment, name, 0.0, None,
+                                    "unknown notebook (expected " + ", ".join(f"{e}.ipynb" for e in expected) + ")"))
+                    continue
+                try:
+                    read_notebook(path)
+                except CourseError as err:
+                    rows.append(Row(student, assignment, name, 0.0, max_scores.get((assignment, path.stem)),
+                                    f"invalid notebook: {err}"))
+                    continue
+                todo.setdefault((student, assignment), []).append(path.stem)
+            for missing in expected:
+                if not (assignment_dir / f"{missing}.ipynb").is_file():
+                    rows.append(Row(student, assignment, f"{missing}.ipynb", 0.0,
+                                    max_scores.get((assignment, missing)), "missing notebook"))
+    return rows, todo
+
+
+def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float) -> tuple[dict | None, str]:
+    """(results or None, reason) from a worker process; the process group dies at the limit."""
+    result_path = work / "results" / f"{student}__{assignment}.json"
+    result_path.parent.mkdir(parents=True, exist_ok=True)
+    result_path.unlink(missing_ok=True)
+    log_path = result_path.with_suffix(".log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "seqcourse._nbworker", str(work), student, assignment,
+                                 str(result_path)], cwd=work, env=tool_env(), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            proc.wait(timeout=wall_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return None, f"timeout: grading took longer than {wall_timeout:g} s"
+    if result_path.exists():
+        return json.loads(result_path.read_text()), ""
+    tail = log_tail(log_path.read_text(errors="replace"), 1)
+    return None, f"grading failed (exit {proc.returncode}): {tail[:160]}"
+
+
+def _note_page(row: Row) -> str:
+    title = f"{row.assignment}/{row.notebook}"
+    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Feedback: " + html.escape(title)
+            + "</title></head><body>\n<h1>Feedback: " + html.escape(title) + "</h1>\n"
+            + f"<p>Score: {fmt_points(row.score)} / {fmt_points(row.max_score) or '?'}</p>\n"
+            + "<p>Your notebook could not be graded: <strong>" + html.escape(row.status) + "</strong>.</p>\n"
+            + "<p>Run <code>make check NOTEBOOK=...</code> (or Restart &amp; Run All) before you submit, "
+            + "and keep the notebook's name and test cells.</p>\n</body></html>\n")
+
+
+def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Path | None = None,
+          db_url: str | None = None, cell_timeout: float | None = None,
+          wall_timeout: float = DEFAULT_WALL_TIMEOUT, jobs: int = 1, echo=print) -> list[Row]:
+    submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    if not submissions.is_dir():
+        raise CourseError(f"{submissions} is not a folder of submissions ({LAYOUT})")
+    root = root or course_root()
+    source = (source or root / SOURCE_DIR).resolve()
+    known = assignments(source)
+    out.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
+    work = _prepare_work(out, source, root, db_url, cell_timeout)
+
+    if known:  # registers assignments and their test cells in the gradebook, writes work/exercises
+        result = run_nbgrader(["generate_assignment", "*", "--force"], cwd=work)
+        if result.returncode != 0 or any(not (work / RELEASE_DIR / a).is_dir() for a in known):
+            raise CourseError("nbgrader generate_assignment failed in " + str(work) + ":\n"
+                              + log_tail(result.stderr + result.stdout, 25))
+    max_scores = _max_scores(db_url) if known else {}
+    rows, todo = scan(submissions, known, max_scores)
+
+    feedback = out / "feedback"
+    shutil.rmtree(feedback, ignore_errors=True)
+
+    def grade_one(key: tuple[str, str]) -> list[Row]:
+        student, assignment = key
+        target = work / "submitted" / student / assignment
+        target.mkdir(parents=True)
+        for name in todo[key]:
+            shutil.copy2(submissions / student / assignment / f"{name}.ipynb", target / f"{name}.ipynb")
+        started = time.monotonic()
+        results, reason = _run_worker(work, student, assignment, wall_timeout)
+        if "database is locked" in reason + json.dumps(results):  # lost a race for SQLite (--jobs > 1)
+            results, reason = _run_worker(work, student, assignment, wall_timeout)
+        graded = []
+        for name in todo[key]:
+            got = (results or {}).get(name)
+            if got is None:
+                row = Row(student, assignment, f"{name}.ipynb", 0.0, max_scores.get((assignment, name)),
+                          reason or "not graded")
+            else:
+                row = Row(student, assignment, f"{name}.ipynb", got["score"], got["max_score"], got["status"])
+            graded.append(row)
+            page = work / "feedback" / student / assignment / f"{name}.html"
+            dest = feedback / student / assignment / f"{name}.html"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if page.exists() and got is not None:
+                shutil.copy2(page, dest)
+            else:
+                dest.write_text(_note_page(row), encoding="utf-8")
+        echo(f"graded {student}/{assignment} in {time.monotonic() - started:.1f} s")
+        return graded
+
+    # Each submission is its own process; --jobs > 1 runs several at once (their kernels
+    # compete for CPU, so keep it at most the number of cores).
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for graded in pool.map(grade_one, sorted(todo)):
+            rows.extend(graded)
+
+    # A student whose only problem is an unreadable file still hears why.
+    for row in rows:
+        if row.student_id and row.assignment in known and row.notebook.endswith(".ipynb") \
+                and not row.status.startswith(("ok", "unknown")) and "/" not in row.notebook:
+            dest = feedback / row.student_id / row.assignment / f"{row.notebook[:-len('.ipynb')]}.html"
+            if not dest.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(_note_page(row), encoding="utf-8")
+
+    rows.sort(key=lambda r: (r.student_id, r.assignment, r.notebook))
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(row.csv() for row in rows)
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        rows = grade(Path(args.submissions), Path(args.out), db_url=args.db, cell_timeout=args.timeout,
+                     wall_timeout=args.wall_timeout, jobs=args.jobs,
+                     root=Path(args.root).resolve() if args.root else None,
+                     source=Path(args.solutions).resolve() if args.solutions else None)
+    except CourseError as err:
+        print(f"seqcourse grade: {err}", file=sys.stderr)
+        return 2
+    width = max([len(f"{r.student_id}/{r.assignment}/{r.notebook}") for r in rows] + [10])
+    for r in rows:
+        score = f"{fmt_points(r.score)}/{fmt_points(r.max_score) or '?'}"
+        print(f"{r.student_id}/{r.assignment}/{r.notebook:<{max(0, width - len(r.student_id) - len(r.assignment) - 2)}}"
+              f"  {score:>9}  {r.status}")
+    print(f"wrote {Path(args.out) / 'grades.csv'} ({len(rows)} rows) and feedback in {Path(args.out) / 'feedback'}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("grade", help="autograde DIR/<student>/<assignment>/<notebook>.ipynb",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submissions", metavar="DIR", help=f"folder of submissions: DIR/{LAYOUT}")
+    parser.add_argument("--out", default="grading", help="output folder (default: grading)")
+    parser.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="per-cell time limit in seconds (default: c.Execute.timeout in nbgrader_config.py)")
+    parser.add_argument("--wall-timeout", type=float, default=DEFAULT_WALL_TIMEOUT,
+                        help=f"limit in seconds for grading one submission (default: {DEFAULT_WALL_TIMEOUT:g})")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="submissions graded at once (default: 1; at most the number of CPU cores)")
+    parser.add_argument("--solutions", help="folder of source notebooks (default: the course's solutions/)")
+    parser.add_argument("--root", help="course root with nbgrader_config.py (default: found from the current directory)")
+    parser.set_defaults(run=run)

@@ -1,0 +1,1 @@
+"""Test inputs for the course tooling: fixture course, wrong answers, bad submissions."""
