@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from seqcourse import release
+from seqcourse import cli, release
 from seqcourse._nbcourse import CourseError, nbgrader_meta
 from submissions import fixture
 from submissions import notebooks as nbs
@@ -57,7 +57,7 @@ def test_release_regenerates_and_removes_stale_assignments(tmp_path):
     edited = root / "exercises" / fixture.ASSIGNMENT / "scratch.txt"
     edited.parent.mkdir(parents=True)
     edited.write_text("left over")
-    assert release.release(root) == [fixture.ASSIGNMENT]
+    assert cli.main(["release", "--root", str(root)]) == 0
     assert _files(root / "exercises") == {f"{fixture.ASSIGNMENT}/{fixture.NOTEBOOK}.ipynb"}
 
 

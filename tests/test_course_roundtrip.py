@@ -38,6 +38,8 @@ def test_untouched_exercise_scores_zero(label, assignment, notebook):
     assert row.score == 0, row
     assert row.max_score == nbs.total_points(source), row
     assert not any(word in row.status for word in ("kernel died", "timeout", "failed", "invalid")), row
+    answers = sorted(nbs.solution_cells(source))
+    assert "unanswered: " + ", ".join(answers) in row.status, row
     assert _failed(run, "untouched", assignment, notebook) == set(nbs.test_points(source))
 
 

@@ -88,6 +88,13 @@ def edited_locked_cells(submitted: nbformat.NotebookNode, released: nbformat.Not
             if grade_id(c) in original and c.source.strip() != original[grade_id(c)]]
 
 
+def unanswered_cells(submitted: nbformat.NotebookNode, released: nbformat.NotebookNode) -> list[str]:
+    """Answer cells the student left exactly as released."""
+    original = {grade_id(c): c.source.strip() for c in released.cells if nbgrader_meta(c).get("solution")}
+    return [grade_id(c) for c in submitted.cells
+            if grade_id(c) in original and c.source.strip() == original[grade_id(c)]]
+
+
 def failure_reason(log_text: str) -> str:
     if "DeadKernelError" in log_text or "Kernel died" in log_text:
         return "kernel died"
@@ -113,7 +120,9 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
     log.addHandler(handler)
-    log.addHandler(logging.StreamHandler(sys.stderr))
+    echo = logging.StreamHandler(sys.stderr)
+    echo.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+    log.addHandler(echo)
 
     _run_converter(Autograde, config, coursedir, log, force=True, create_student=True)
     autograded_dir = work / "autograded" / student / assignment
@@ -153,16 +162,21 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
                     pending += float(grade.max_score)
             problems = cell_problems(autograded)
             released_path = work / "exercises" / assignment / f"{name}.ipynb"
+            unanswered = []
             if released_path.exists():
                 submitted = nbformat.read(submitted_dir / f"{name}.ipynb", as_version=4)
-                edited = edited_locked_cells(submitted, nbformat.read(released_path, as_version=4))
+                released = nbformat.read(released_path, as_version=4)
+                edited = edited_locked_cells(submitted, released)
                 if edited:
                     problems.append("edited locked cells restored: " + ", ".join(sorted(edited)))
+                unanswered = unanswered_cells(submitted, released)
             if deleted_tests:
                 problems.append("deleted test cells: " + ", ".join(sorted(deleted_tests)))
             if deleted_answers:
                 problems.append("deleted answer cells: " + ", ".join(sorted(deleted_answers)))
             status = problems or ["ok"]
+            if unanswered:
+                status.append("unanswered: " + ", ".join(sorted(unanswered)))
             if pending:
                 status.append(f"{pending:g} point{'' if pending == 1 else 's'} "
                               f"await{'s' if pending == 1 else ''} manual grading")

@@ -117,6 +117,8 @@ def scan(submissions: Path, known: dict[str, list[str]], max_scores: dict) -> tu
             expected = known[assignment]
             for path in files:
                 name = path.relative_to(assignment_dir).as_posix()
+                if name == "timestamp.txt":  # written by `nbgrader collect`; used for late penalties
+                    continue
                 if path.suffix != ".ipynb":
                     rows.append(Row(student, assignment, name, 0.0, None, "not a notebook file (ignored)"))
                     continue
@@ -200,6 +202,8 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
         target.mkdir(parents=True)
         for name in todo[key]:
             shutil.copy2(submissions / student / assignment / f"{name}.ipynb", target / f"{name}.ipynb")
+        if (submissions / student / assignment / "timestamp.txt").is_file():
+            shutil.copy2(submissions / student / assignment / "timestamp.txt", target / "timestamp.txt")
         started = time.monotonic()
         results, reason = _run_worker(work, student, assignment, wall_timeout)
         if "database is locked" in reason + json.dumps(results):  # lost a race for SQLite (--jobs > 1)
