@@ -27,7 +27,7 @@ def check_fused_matches_plain(device, compile, T=6, B=3, D=4, Hn=5, seed=0, dtyp
         results.append((H, C, *grads))
     tol = {} if dtype == torch.float64 else {"atol": 1e-4, "rtol": 1e-4}
     for name, plain, fused in zip(["H", "C", "dX", "dh0", "dc0", "dW_x", "dW_h", "db"], *results):
-        assert_close(fused, plain, msg=name, **tol)
+        assert_close(fused, plain, msg=lambda m, name=name: f"{name}: {m}", **tol)
 
 
 def test_fused_matches_plain_values_and_gradients():

@@ -42,23 +42,36 @@ def _check_gru(dims: dict, W_x, W_h, b_x, b_h, like) -> None:
 
 def _step(x_t, h, W_x, W_h, b_x, b_h, reset_after=True):
     """One GRU step without checks; returns h_t."""
-    a_xr, a_xz, a_xn = (x_t @ W_x.T + b_x).chunk(3, dim=-1)
-    W_hr, W_hz, W_hn = W_h.chunk(3, dim=0)
-    b_hr, b_hz, b_hn = b_h.chunk(3)
-    r = torch.sigmoid(a_xr + h @ W_hr.T + b_hr)
-    z = torch.sigmoid(a_xz + h @ W_hz.T + b_hz)
+    return _step_from_input(x_t @ W_x.T + b_x, h, W_h, b_h, reset_after)
+
+
+def _step_from_input(a_x, h, W_h, b_h, reset_after=True):
+    """One step given the input part a_x = W_x x_t + b_x (B, 3H), which needs no h."""
+    a_xr, a_xz, a_xn = a_x.chunk(3, dim=-1)
     if reset_after:
-        n = torch.tanh(a_xn + r * (h @ W_hn.T + b_hn))
+        a_hr, a_hz, a_hn = (h @ W_h.T + b_h).chunk(3, dim=-1)   # one product for all gates
+    else:
+        W_hr, W_hz, W_hn = W_h.chunk(3, dim=0)
+        b_hr, b_hz, b_hn = b_h.chunk(3)
+        a_hr, a_hz = h @ W_hr.T + b_hr, h @ W_hz.T + b_hz
+    r = torch.sigmoid(a_xr + a_hr)
+    z = torch.sigmoid(a_xz + a_hz)
+    if reset_after:
+        n = torch.tanh(a_xn + r * a_hn)
     else:
         n = torch.tanh(a_xn + (r * h) @ W_hn.T + b_hn)
     return (1 - z) * n + z * h
 
 
 def _unroll(X, h, W_x, W_h, b_x, b_h, reset_after=True, mask=None):
-    """X (T, B, D) -> H (T, B, H) without checks; mask as in lstm._unroll."""
+    """X (T, B, D) -> H (T, B, H) without checks; mask as in lstm._unroll.
+
+    The input parts of all steps are one matrix product before the loop.
+    """
+    A_x = X @ W_x.T + b_x
     states = []
     for t in range(X.shape[0]):
-        h_new = _step(X[t], h, W_x, W_h, b_x, b_h, reset_after)
+        h_new = _step_from_input(A_x[t], h, W_h, b_h, reset_after)
         h = h_new if mask is None else torch.where(mask[t], h_new, h)
         states.append(h)
     return torch.stack(states)
