@@ -54,7 +54,8 @@ def clip_grad_norm(
         return torch.tensor(0.0)
 
     # Norm of the per-tensor norms = norm over all entries together.
-    per_tensor = torch.stack([torch.linalg.vector_norm(g.detach(), norm_type) for g in grads])
+    device = grads[0].device  # the total is reported on the first gradient's device, as torch does
+    per_tensor = torch.stack([torch.linalg.vector_norm(g.detach(), norm_type).to(device) for g in grads])
     total_norm = torch.linalg.vector_norm(per_tensor, norm_type)
     if error_if_nonfinite and not torch.isfinite(total_norm):
         raise RuntimeError(
@@ -65,5 +66,5 @@ def clip_grad_norm(
     # The epsilon avoids 0/0 when every gradient is zero; the clamp leaves small gradients alone.
     scale = torch.clamp(max_norm / (total_norm + 1e-6), max=1.0)
     for g in grads:
-        g.detach().mul_(scale.to(g.dtype))
+        g.detach().mul_(scale.to(device=g.device, dtype=g.dtype))
     return total_norm
