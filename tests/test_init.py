@@ -29,9 +29,10 @@ def test_orthogonal_matrix_is_uniformly_distributed():
     # Haar measure: E[Q] = 0, and each entry has variance 1/n. Without the sign fix of QR
     # the diagonal of Q is biased (positive mean), which this test detects.
     g = torch.Generator().manual_seed(4)
-    Qs = torch.stack([orthogonal_matrix(3, generator=g, dtype=torch.float64) for _ in range(4000)])
-    assert Qs.mean(0).abs().max() < 0.05
-    torch.testing.assert_close(Qs.var(0), torch.full((3, 3), 1 / 3, dtype=torch.float64), atol=0.03, rtol=0)
+    Qs = torch.stack([orthogonal_matrix(3, generator=g, dtype=torch.float64) for _ in range(500)])
+    # entries have standard deviation 1/sqrt(3); the mean of 500 has 0.026, the biased diagonal about 0.5
+    assert Qs.mean(0).abs().max() < 0.15
+    torch.testing.assert_close(Qs.var(0), torch.full((3, 3), 1 / 3, dtype=torch.float64), atol=0.08, rtol=0)
 
 
 def test_identity_matrix():
