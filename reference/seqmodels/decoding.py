@@ -295,7 +295,7 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
         state_batch_dim: the hypothesis dimension of the state's tensors.
         trace: if a list, one dict per step is appended (for teaching;
             costs a copy per step): ``prefix`` (B, K, t) before the step,
-            ``scores`` (B, K), and for the K ranked candidates ``parent``,
+            ``scores`` (B, K), the model's ``log_probs`` (B, K, V), and for the K ranked candidates ``parent``,
             ``token``, ``cand_scores`` (B, K), ``finished`` and ``kept`` masks.
 
     Returns:
@@ -360,7 +360,8 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
         new_prefix = torch.cat([prefix.index_select(0, src), token.reshape(N, 1)], dim=1)
         if trace is not None:
             trace.append({"t": t, "prefix": prefix.reshape(B, K, -1).clone(),
-                          "scores": scores.clone(), "parent": parent.clone(), "token": token.clone(),
+                          "scores": scores.clone(), "log_probs": log_probs.reshape(B, K, V).clone(),
+                          "parent": parent.clone(), "token": token.clone(),
                           "cand_scores": cand_scores.clone(), "finished": ends.clone(),
                           "kept": kept.clone()})
         to_pool(ends, new_prefix[:, 1:].reshape(B, K, t + 1), cand_scores, t + 1, True)
