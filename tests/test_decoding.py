@@ -369,3 +369,39 @@ def test_beam_search_on_gpu_equals_cpu():
     assert isinstance(gpu, Hypotheses) and gpu.tokens.is_cuda
     assert torch.equal(cpu.tokens, gpu.tokens.cpu())
     torch.testing.assert_close(cpu.scores, gpu.scores.cpu())
+
+
+class TinySeq2SeqDecoder:
+    """An RNN decoder attending over encoder outputs; state = (h (N, H), (enc (N, S, H), mask (N, S)))."""
+
+    def __init__(self, V, H, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.E = torch.randn(V, H, generator=g, dtype=DT)
+        self.W_hh = torch.randn(H, H, generator=g, dtype=DT) / math.sqrt(H)
+        self.W_hy = torch.randn(V, 2 * H, generator=g, dtype=DT) * 1.5
+
+    def step(self, prefix, state):
+        h, (enc, mask) = state
+        h = torch.tanh(self.E[prefix[:, -1]] + h @ self.W_hh.T)
+        att = (enc @ h[:, :, None])[:, :, 0].masked_fill(~mask, -math.inf).softmax(dim=1)  # (N, S)
+        context = (att[:, :, None] * enc).sum(1)
+        return torch.log_softmax(torch.cat([h, context], 1) @ self.W_hy.T, dim=-1), (h, (enc, mask))
+
+
+def test_seq2seq_state_with_padded_sources_batched_equals_one_by_one():
+    dec = TinySeq2SeqDecoder(6, 5, 13)
+    g = torch.Generator().manual_seed(13)
+    lengths = torch.tensor([3, 7, 1, 5])
+    B, S = 4, 7
+    enc = torch.randn(B, S, 5, generator=g, dtype=DT)
+    mask = torch.arange(S)[None, :] < lengths[:, None]
+    h0 = torch.randn(B, 5, generator=g, dtype=DT)
+    bos = torch.full((B,), 5)
+    batched = beam_search(dec.step, (h0, (enc, mask)), bos=bos, eos=EOS, beam_size=3, max_len=9,
+                          length_penalty="average")
+    for b in range(B):
+        L = int(lengths[b])  # alone, each source is unpadded
+        alone = beam_search(dec.step, (h0[b:b + 1], (enc[b:b + 1, :L], mask[b:b + 1, :L])), bos=5,
+                            eos=EOS, beam_size=3, max_len=9, length_penalty="average")
+        assert batched.sequences(b) == alone.sequences(0), f"input {b}"
+        torch.testing.assert_close(batched.scores[b], alone.scores[0])

@@ -90,12 +90,14 @@ def sample_next(log_probs: torch.Tensor, *, temperature: float = 1.0, top_k: int
 def sample(step: StepFn, state: Any = None, *, bos, eos: int, max_len: int,
            batch_size: int | None = None, temperature: float = 1.0, top_k: int | None = None,
            top_p: float | None = None, generator: torch.Generator | None = None,
-           pad: int | None = None) -> Hypotheses:
+           pad: int | None = None, state_batch_dim: int = 0) -> Hypotheses:
     """Generate one output per input by sampling each next token.
 
     Args: as in :func:`seqmodels.decoding.greedy_search`, plus the sampler
     options of :func:`sample_next`. Draw several samples of one input by
     repeating it (``bos`` of shape (S,), state repeated S times).
+    ``state_batch_dim`` is accepted for symmetry with the searches (one
+    path per input: the state is never reordered).
 
     Returns:
         Hypotheses with n = 1. ``log_probs`` is the sum of the token log-probs
@@ -110,4 +112,4 @@ def sample(step: StepFn, state: Any = None, *, bos, eos: int, max_len: int,
                            generator=generator)
 
     return _single_path(step, state, bos, eos, max_len, choose, eos if pad is None else pad,
-                        None, 0)
+                        None, state_batch_dim)
