@@ -14,7 +14,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import nbformat
@@ -184,10 +186,61 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    work, student, assignment, result_path = (argv or sys.argv[1:])[:4]
+def grade_to_file(work: Path, student: str, assignment: str, result_path: str) -> None:
     results = grade_submission(Path(work), student, assignment)
     Path(result_path).write_text(json.dumps(results, indent=1))
+
+
+def serve(work: Path) -> int:
+    """Fork server: import nbgrader once, then fork one process per submission.
+
+    Protocol on stdin/stdout, one line each: the caller sends
+    "STUDENT<TAB>ASSIGNMENT<TAB>RESULT.json<TAB>LOG", this process answers "started PID"
+    and, once that child has exited, "done PID EXITCODE". Each child is its own session
+    (process group PID, which the caller kills at its time limit) and never returns here.
+    Importing nbgrader costs more CPU than grading a small notebook; forking skips that.
+    """
+    import nbclient  # noqa: F401  (preloaded for the children)
+    import nbconvert.exporters  # noqa: F401
+    from nbgrader import api, converters  # noqa: F401
+
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)  # nothing but the protocol may reach the caller's pipe
+    for line in sys.stdin:
+        student, assignment, result_path, log_path = line.rstrip("\n").split("\t")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setsid()
+                log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.dup2(devnull, 0)
+                protocol.close()
+                grade_to_file(work, student, assignment, result_path)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        protocol.write(f"started {pid}\n")
+        _, status = os.waitpid(pid, 0)
+        protocol.write(f"done {pid} {os.waitstatus_to_exitcode(status)}\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv or sys.argv[1:]
+    if args[0] == "--serve":
+        return serve(Path(args[1]))
+    work, student, assignment, result_path = args[:4]
+    grade_to_file(Path(work), student, assignment, result_path)
     return 0
 
 

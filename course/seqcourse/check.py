@@ -61,8 +61,12 @@ def refuse_instructor_notebook(path: Path, nb) -> None:
                           "check the student version in exercises/ instead.")
 
 
-def execute(nb, cwd: Path, timeout: int) -> str | None:
-    """Run every code cell in order, in place; return a message if the kernel died."""
+def execute(nb, cwd: Path, timeout: int) -> tuple[str | None, int]:
+    """Run every code cell in order, in place.
+
+    Returns (None, len(cells)), or (why, index) when the kernel died in cell `index`: that
+    cell and the ones after it did not complete.
+    """
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
@@ -79,8 +83,8 @@ def execute(nb, cwd: Path, timeout: int) -> str | None:
                 client.execute_cell(cell, index)
             except DeadKernelError:
                 label = grade_id(cell) or f"#{index + 1}"
-                return f"the kernel died while running cell {label} (e.g. os._exit or a crash in native code)"
-    return None
+                return f"the kernel died while running cell {label} (e.g. os._exit or a crash in native code)", index
+    return None, len(nb.cells)
 
 
 def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
@@ -103,15 +107,16 @@ def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
     edited = [grade_id(c) for c in tests
               if nbgrader_meta(c).get("checksum") and compute_checksum(c) != nbgrader_meta(c)["checksum"]]
     echo(f"Checking {path} (visible tests only; running every cell, {timeout} s per cell) ...")
-    died = execute(nb, path.parent.resolve(), timeout)
+    died, completed = execute(nb, path.parent.resolve(), timeout)
 
     width = max(len(grade_id(c) or "") for c in tests)
     earned = possible = 0.0
-    for cell in tests:
+    for index, cell in enumerate(nb.cells):
+        if not is_autograded_test(cell):
+            continue
         worth = points(cell)
         possible += worth
-        ran = cell.get("execution_count") is not None
-        error = cell_error(cell) if ran else f"not run: {died}"
+        error = cell_error(cell) if index < completed else f"not run: {died}"
         if error is None:
             earned += worth
             echo(f"  PASS  {grade_id(cell):<{width}}  {fmt_points(worth)}/{fmt_points(worth)}")

@@ -21,6 +21,8 @@ import csv
 import html
 import json
 import os
+import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -140,26 +142,94 @@ def scan(submissions: Path, known: dict[str, list[str]], max_scores: dict) -> tu
     return rows, todo
 
 
-def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float) -> tuple[dict | None, str]:
-    """(results or None, reason) from a worker process; the process group dies at the limit."""
+class _ForkServer:
+    """A `python -m seqcourse._nbworker --serve` process that forks one process per submission."""
+
+    def __init__(self, work: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "seqcourse._nbworker", "--serve", str(work)],
+                                     cwd=work, env=tool_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.buffer = b""
+
+    def _readline(self, deadline: float) -> str | None:
+        """The next protocol line, or None at the deadline or when the server is gone."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line.decode()
+
+    def run(self, student: str, assignment: str, result: Path, log: Path, wall_timeout: float) -> str:
+        """'' when the submission's process finished, else why not."""
+        try:
+            self.proc.stdin.write(f"{student}\t{assignment}\t{result}\t{log}\n".encode())
+            self.proc.stdin.flush()
+        except OSError:
+            return "grading failed: the fork server is gone"
+        deadline = time.monotonic() + wall_timeout
+        started = self._readline(time.monotonic() + 120)
+        if not started or not started.startswith("started "):
+            return "grading failed: the fork server is gone"
+        pid = int(started.split()[1])
+        done = self._readline(deadline)
+        if done is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._readline(time.monotonic() + 60)  # "done": the server has reaped it
+            return f"timeout: grading took longer than {wall_timeout:g} s"
+        return ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float,
+                server: _ForkServer | None = None) -> tuple[dict | None, str]:
+    """(results or None, reason) from grading one submission in its own process.
+
+    With a fork server, the process is forked from it (nbgrader already imported);
+    without, a fresh interpreter. Either way its process group dies at the time limit.
+    """
     result_path = work / "results" / f"{student}__{assignment}.json"
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.unlink(missing_ok=True)
     log_path = result_path.with_suffix(".log")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "seqcourse._nbworker", str(work), student, assignment,
-                                 str(result_path)], cwd=work, env=tool_env(), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            proc.wait(timeout=wall_timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return None, f"timeout: grading took longer than {wall_timeout:g} s"
+    if server is not None:
+        reason = server.run(student, assignment, result_path, log_path, wall_timeout)
+        returncode = "?"
+    else:
+        reason, returncode = "", None
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "seqcourse._nbworker", str(work), student, assignment,
+                                     str(result_path)], cwd=work, env=tool_env(), stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                returncode = proc.wait(timeout=wall_timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                reason = f"timeout: grading took longer than {wall_timeout:g} s"
+    if reason:
+        return None, reason
     if result_path.exists():
         return json.loads(result_path.read_text()), ""
-    tail = log_tail(log_path.read_text(errors="replace"), 1)
-    return None, f"grading failed (exit {proc.returncode}): {tail[:160]}"
+    tail = log_tail(log_path.read_text(errors="replace") if log_path.exists() else "", 1)
+    return None, f"grading failed (exit {returncode}): {tail[:160]}"
 
 
 def _note_page(row: Row) -> str:
@@ -205,9 +275,16 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
         if (submissions / student / assignment / "timestamp.txt").is_file():
             shutil.copy2(submissions / student / assignment / "timestamp.txt", target / "timestamp.txt")
         started = time.monotonic()
-        results, reason = _run_worker(work, student, assignment, wall_timeout)
-        if "database is locked" in reason + json.dumps(results):  # lost a race for SQLite (--jobs > 1)
-            results, reason = _run_worker(work, student, assignment, wall_timeout)
+        server = servers.get() if servers else None
+        try:
+            if server is not None and not server.alive():
+                server = _ForkServer(work)
+            results, reason = _run_worker(work, student, assignment, wall_timeout, server)
+            if "database is locked" in reason + json.dumps(results):  # lost a race for SQLite (--jobs > 1)
+                results, reason = _run_worker(work, student, assignment, wall_timeout, server)
+        finally:
+            if servers:
+                servers.put(server)
         graded = []
         for name in todo[key]:
             got = (results or {}).get(name)
@@ -229,9 +306,18 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
 
     # Each submission is its own process; --jobs > 1 runs several at once (their kernels
     # compete for CPU, so keep it at most the number of cores).
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for graded in pool.map(grade_one, sorted(todo)):
-            rows.extend(graded)
+    servers: queue.Queue | None = None
+    if hasattr(os, "fork") and todo:
+        servers = queue.Queue()
+        for _ in range(max(1, jobs)):
+            servers.put(_ForkServer(work))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for graded in pool.map(grade_one, sorted(todo)):
+                rows.extend(graded)
+    finally:
+        while servers is not None and not servers.empty():
+            servers.get().close()
 
     # A student whose only problem is an unreadable file still hears why.
     for row in rows:

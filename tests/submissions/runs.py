@@ -107,6 +107,8 @@ def roundtrip_students(dest: Path, crs: Course) -> dict:
     """solution / untouched / wrong_<i> submissions for every notebook; returns expectations."""
     expected = {}
     for assignment, notebook in crs.notebooks():
+        if not (crs.released / assignment / f"{notebook}.ipynb").is_file():
+            continue  # not released yet: that notebook's own tests fail and say `make release`
         released, source = crs.released_nb(assignment, notebook), crs.source_nb(assignment, notebook)
         solved = nbs.solved(released, source)
         nbs.write(solved, dest / "solution" / assignment / f"{notebook}.ipynb")

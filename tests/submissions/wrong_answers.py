@@ -2,8 +2,9 @@
 
 {assignment: [(description, {solution_cell_grade_id: wrong_source}, {failed_test_grade_ids})]}
 
-Every assignment in solutions/ needs at least one entry (tests/test_course_roundtrip.py
-checks it). A wrong answer replaces whole solution cells of the solved notebook; the other
+Entries come from this file and from wrong_answers_<assignment>.py files next to it (each
+defining a WRONG_ANSWERS list). Every assignment in solutions/ needs at least one entry
+(tests/test_course_roundtrip.py checks it). A wrong answer replaces whole solution cells of the solved notebook; the other
 solution cells keep the instructor's answer.
 """
 from __future__ import annotations
@@ -62,3 +63,18 @@ WRONG_ANSWERS = {
          {"test_bptt_one_step", "test_bptt_weights", "test_bptt_inputs"}),
     ],
 }
+
+
+def _collect_per_assignment_files() -> None:
+    """Merge tests/submissions/wrong_answers_<assignment>.py (each a WRONG_ANSWERS list)."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("wrong_answers_*.py")):
+        assignment = path.stem[len("wrong_answers_"):]
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        entries = [(description, dict(answers), set(failed)) for description, answers, failed in module.WRONG_ANSWERS]
+        WRONG_ANSWERS.setdefault(assignment, []).extend(entries)
+
+
+_collect_per_assignment_files()
