@@ -5,7 +5,8 @@
     SEQ_LSTM_COMPILE=1 .venv/bin/python benchmarks/lstm.py   # compile the fused cell on CPU too
 
 Cases: "gpu" is batch 64, hidden 1024, sequence 256 (input size 1024), run only on CUDA
-unless asked for; "cpu" is batch 16, hidden 128, sequence 64 (input size 128), always run.
+unless asked for; "cpu" is batch 16, hidden 128, sequence 64 (input size 128), always run;
+"tiny" only checks that the script works.
 Times are medians over repeats after warm-up (the warm-up includes any compilation),
 float32, one layer, one direction; ratios are to torch.nn.LSTM on the same device.
 """
@@ -26,6 +27,7 @@ from seqmodels.lstm import LSTM
 CASES = {
     "gpu": dict(T=256, B=64, D=1024, H=1024),
     "cpu": dict(T=64, B=16, D=128, H=128),
+    "tiny": dict(T=4, B=2, D=8, H=8),     # for the smoke test in tests/test_lstm_benchmark.py
 }
 
 
@@ -76,6 +78,24 @@ def run_case(name: str, device: torch.device, repeats: int, warmup: int) -> None
         print(f"  {label:34s} {1e3 * seconds:9.2f} ms   {seconds / base:6.2f} x torch.nn.LSTM")
 
 
+def _run(args, tf32: bool) -> None:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+    cases = args.case or (["gpu", "cpu"] if device.type == "cuda" else ["cpu"])
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+    print(f"torch {torch.__version__}, device {device} ({name}), CPU threads {torch.get_num_threads()}")
+    if device.type == "cuda":
+        print(f"cuDNN {torch.backends.cudnn.version()}, enabled: {torch.backends.cudnn.enabled}; "
+              f"TF32 for matmul and cuDNN: {tf32}")
+    print(f"fused cell compiled with torch.compile: {compile_enabled(device)} (SEQ_LSTM_COMPILE overrides)")
+    if device.type != "cuda" and "gpu" not in cases:
+        print("no CUDA device: the GPU case (B=64, H=1024, T=256) is not run; pass --case gpu to run it on CPU")
+    for case in cases:
+        run_case(case, device, args.repeats, args.warmup)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--case", choices=sorted(CASES), action="append",
@@ -92,23 +112,14 @@ def main(argv=None) -> int:
                              "(default tf32, cuDNN's default)")
     args = parser.parse_args(argv)
     tf32 = args.precision == "tf32"
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.get_num_threads())
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
-    cases = args.case or (["gpu", "cpu"] if device.type == "cuda" else ["cpu"])
-
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
-    print(f"torch {torch.__version__}, device {device} ({name}), CPU threads {torch.get_num_threads()}")
-    if device.type == "cuda":
-        print(f"cuDNN {torch.backends.cudnn.version()}, enabled: {torch.backends.cudnn.enabled}; "
-              f"TF32 for matmul and cuDNN: {tf32}")
-    print(f"fused cell compiled with torch.compile: {compile_enabled(device)} (SEQ_LSTM_COMPILE overrides)")
-    if device.type != "cuda" and "gpu" not in cases:
-        print("no CUDA device: the GPU case (B=64, H=1024, T=256) is not run; pass --case gpu to run it on CPU")
-    for case in cases:
-        run_case(case, device, args.repeats, args.warmup)
+    try:
+        _run(args, tf32)
+    finally:  # main() is also called from a test: leave the process as it was
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved[:2]
+        torch.set_num_threads(saved[2])
     return 0
 
 
