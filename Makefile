@@ -9,6 +9,11 @@ PY := $(BIN)/python
 # GPU users: make TORCH_SPEC='torch==2.11.*' (or install torch into .venv first).
 TORCH_SPEC ?= torch==2.13.*
 STAMP := $(VENV)/.installed-stamp
+# Real corpora: the course's shared copy when it sits beside the checkout (CI, benchmarks);
+# otherwise seqmodels.data downloads into its cache (with a sha256 check).
+ifneq ($(wildcard ../shared/data/README.md),)
+export SEQ_DATA_DIR ?= $(abspath ../shared/data)
+endif
 
 .PHONY: env book test test-fast release grade check browser-deps mathjax clean
 
