@@ -50,6 +50,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "simple_self_attention",
     "split_heads",
+    "xavier",
 ]
 
 
@@ -230,6 +231,12 @@ def lecture_attention(X: torch.Tensor, L: torch.Tensor, R: torch.Tensor, P: torc
 # ---------------------------------------------------------------------- module
 
 
+def xavier(rows: int, cols: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A (rows, cols) matrix with Glorot-uniform entries, drawn from ``generator``."""
+    bound = math.sqrt(6.0 / (rows + cols))
+    return (torch.rand(rows, cols, generator=generator) * 2 - 1) * bound
+
+
 class AttentionOutput(NamedTuple):
     """Y (B, n, d); A (B, h, n, m); K, V (B, h, m, l): the keys and values used (a KV cache)."""
 
@@ -242,13 +249,16 @@ class AttentionOutput(NamedTuple):
 class MultiHeadAttention(nn.Module):
     """Multi-head attention with parameters W_Q, W_K, W_V, W_O (d, d) and biases b_* (d,).
 
+    Weights are Glorot-uniform from ``generator`` (reproducible without global seeding), biases 0.
+
     ``forward(X, C=None, mask=None)`` returns Y (B, n, d). ``attend`` also
     returns the weights and the keys/values, and takes a cache ``past`` =
     (K, V) of earlier positions (B, h, t, l) for incremental decoding.
     Set ``keep_weights = True`` to store the last weights in ``self.weights``.
     """
 
-    def __init__(self, d: int, num_heads: int, *, bias: bool = True):
+    def __init__(self, d: int, num_heads: int, *, bias: bool = True,
+                 generator: torch.Generator | None = None):
         super().__init__()
         check_positive_int("d", d)
         check_positive_int("num_heads", num_heads)
@@ -256,9 +266,7 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"num_heads: d = {d} must be divisible by h = {num_heads}")
         self.d, self.h, self.l = d, num_heads, d // num_heads
         for name in ("W_Q", "W_K", "W_V", "W_O"):
-            W = torch.empty(d, d)
-            nn.init.xavier_uniform_(W)
-            setattr(self, name, nn.Parameter(W))
+            setattr(self, name, nn.Parameter(xavier(d, d, generator)))
         for name in ("b_Q", "b_K", "b_V", "b_O"):
             setattr(self, name, nn.Parameter(torch.zeros(d)) if bias else None)
         self.keep_weights = False

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from ._checks import check_positive_int, check_tensor
-from .attention import MultiHeadAttention
+from .attention import MultiHeadAttention, xavier
 from .positional import sinusoidal_positional_encoding
 
 __all__ = ["DecoderBlock", "EncoderBlock", "PositionwiseMLP", "TransformerLM", "TransformerSeq2Seq"]
@@ -43,13 +43,13 @@ Cache = tuple  # per layer: (K, V), each (N, h, t, l)
 class PositionwiseMLP(nn.Module):
     """F(Y) = relu(Y W + b) V + c, applied to every position (row) separately. Y (B, n, d)."""
 
-    def __init__(self, d: int, k: int):
+    def __init__(self, d: int, k: int, *, generator: torch.Generator | None = None):
         super().__init__()
         check_positive_int("d", d)
         check_positive_int("k", k)
-        self.W = nn.Parameter(nn.init.xavier_uniform_(torch.empty(d, k)))
+        self.W = nn.Parameter(xavier(d, k, generator))
         self.b = nn.Parameter(torch.zeros(k))
-        self.V = nn.Parameter(nn.init.xavier_uniform_(torch.empty(k, d)))
+        self.V = nn.Parameter(xavier(k, d, generator))
         self.c = nn.Parameter(torch.zeros(d))
 
     def forward(self, Y: torch.Tensor) -> torch.Tensor:
@@ -70,12 +70,12 @@ class EncoderBlock(nn.Module):
     """
 
     def __init__(self, d: int, num_heads: int, k: int | None = None, *, norm_first: bool = True,
-                 eps: float = 1e-5):
+                 eps: float = 1e-5, generator: torch.Generator | None = None):
         super().__init__()
         self.d, self.k, self.norm_first = d, 4 * d if k is None else k, norm_first
         self.ln1, self.ln2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
-        self.attn = MultiHeadAttention(d, num_heads)
-        self.mlp = PositionwiseMLP(d, self.k)
+        self.attn = MultiHeadAttention(d, num_heads, generator=generator)
+        self.mlp = PositionwiseMLP(d, self.k, generator=generator)
 
     def forward(self, X: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if self.norm_first:
@@ -108,15 +108,15 @@ class DecoderBlock(nn.Module):
     """
 
     def __init__(self, d: int, num_heads: int, k: int | None = None, *, cross: bool = True,
-                 norm_first: bool = True, eps: float = 1e-5):
+                 norm_first: bool = True, eps: float = 1e-5, generator: torch.Generator | None = None):
         super().__init__()
         self.d, self.k, self.norm_first = d, 4 * d if k is None else k, norm_first
         self.ln1 = nn.LayerNorm(d, eps=eps)
-        self.self_attn = MultiHeadAttention(d, num_heads)
-        self.cross_attn = MultiHeadAttention(d, num_heads) if cross else None
+        self.self_attn = MultiHeadAttention(d, num_heads, generator=generator)
+        self.cross_attn = MultiHeadAttention(d, num_heads, generator=generator) if cross else None
         self.ln2 = nn.LayerNorm(d, eps=eps) if cross else None
         self.ln3 = nn.LayerNorm(d, eps=eps)
-        self.mlp = PositionwiseMLP(d, self.k)
+        self.mlp = PositionwiseMLP(d, self.k, generator=generator)
 
     def forward(self, X: torch.Tensor, C: torch.Tensor | None = None, *,
                 past: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -168,10 +168,12 @@ def _past_length(past: Cache | None) -> int:
 class _Embedding(nn.Module):
     """x_t -> E[x_t] + PE[t] (sinusoidal, positions offset..offset+n-1)."""
 
-    def __init__(self, vocab_size: int, d: int):
+    def __init__(self, vocab_size: int, d: int, generator: torch.Generator | None = None):
         super().__init__()
         self.vocab_size, self.d = vocab_size, d
         self.E = nn.Embedding(vocab_size, d)
+        with torch.no_grad():
+            self.E.weight.copy_(torch.randn(vocab_size, d, generator=generator))
 
     def forward(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
         X = self.E(tokens)
@@ -180,16 +182,19 @@ class _Embedding(nn.Module):
 
 
 class _DecoderStack(nn.Module):
-    def __init__(self, vocab_size, d, num_heads, n_layers, k, norm_first, cross):
+    def __init__(self, vocab_size, d, num_heads, n_layers, k, norm_first, cross, generator):
         super().__init__()
         check_positive_int("vocab_size", vocab_size)
         check_positive_int("n_layers", n_layers)
-        self.embed = _Embedding(vocab_size, d)
-        self.blocks = nn.ModuleList(DecoderBlock(d, num_heads, k, cross=cross, norm_first=norm_first)
-                                    for _ in range(n_layers))
+        self.embed = _Embedding(vocab_size, d, generator)
+        self.blocks = nn.ModuleList(DecoderBlock(d, num_heads, k, cross=cross, norm_first=norm_first,
+                                                 generator=generator) for _ in range(n_layers))
         # Pre-norm leaves the residual stream unnormalized: normalize once before the output layer.
         self.ln_f = nn.LayerNorm(d) if norm_first else nn.Identity()
-        self.out = nn.Linear(d, vocab_size)
+        self.out = nn.Linear(d, vocab_size)      # logits = X W_y^T + b_y (torch.nn.Linear layout)
+        with torch.no_grad():
+            self.out.weight.copy_(xavier(vocab_size, d, generator))
+            self.out.bias.zero_()
 
     def run(self, tokens, C, past, cross_mask=None):
         X = self.embed(tokens, offset=_past_length(past))
@@ -217,10 +222,10 @@ class TransformerLM(nn.Module):
     """
 
     def __init__(self, vocab_size: int, d: int = 64, num_heads: int = 4, n_layers: int = 2,
-                 k: int | None = None, *, norm_first: bool = True):
+                 k: int | None = None, *, norm_first: bool = True, generator: torch.Generator | None = None):
         super().__init__()
         self.vocab_size = vocab_size
-        self.decoder = _DecoderStack(vocab_size, d, num_heads, n_layers, k, norm_first, cross=False)
+        self.decoder = _DecoderStack(vocab_size, d, num_heads, n_layers, k, norm_first, False, generator)
 
     def forward_cached(self, tokens: torch.Tensor, past: Cache | None = None) -> tuple[torch.Tensor, Cache]:
         """Logits (B, n, V) of n new tokens after the cached ones, and the grown cache."""
@@ -250,14 +255,16 @@ class TransformerSeq2Seq(nn.Module):
     """
 
     def __init__(self, src_vocab: int, tgt_vocab: int, d: int = 64, num_heads: int = 4,
-                 n_enc: int = 2, n_dec: int = 2, k: int | None = None, *, norm_first: bool = True):
+                 n_enc: int = 2, n_dec: int = 2, k: int | None = None, *, norm_first: bool = True,
+                 generator: torch.Generator | None = None):
         super().__init__()
         check_positive_int("n_enc", n_enc)
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
-        self.src_embed = _Embedding(src_vocab, d)
-        self.encoder = nn.ModuleList(EncoderBlock(d, num_heads, k, norm_first=norm_first) for _ in range(n_enc))
+        self.src_embed = _Embedding(src_vocab, d, generator)
+        self.encoder = nn.ModuleList(EncoderBlock(d, num_heads, k, norm_first=norm_first, generator=generator)
+                                     for _ in range(n_enc))
         self.ln_enc = nn.LayerNorm(d) if norm_first else nn.Identity()
-        self.decoder = _DecoderStack(tgt_vocab, d, num_heads, n_dec, k, norm_first, cross=True)
+        self.decoder = _DecoderStack(tgt_vocab, d, num_heads, n_dec, k, norm_first, True, generator)
 
     @staticmethod
     def _key_mask(src_mask):
