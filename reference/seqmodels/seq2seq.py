@@ -30,6 +30,7 @@ the synthetic task below uses 0, 1, 2.
 from __future__ import annotations
 
 import math
+import re
 from typing import NamedTuple, Sequence
 
 import torch
@@ -48,6 +49,8 @@ __all__ = [
     "Seq2Seq",
     "batch_pairs",
     "reversal_pairs",
+    "split_punctuation",
+    "detokenize",
     "sequence_nll",
     "teacher_forcing_loss",
     "train_step",
@@ -366,6 +369,33 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths, *, beam_size: int 
     finally:
         model.train(was_training)
     return [[w for w in seq if w != model.eos] for seq in hyps.best()]
+
+
+# -------------------------------------------------------------------------- text
+
+
+_WORD = re.compile(r"[\w'’-]+|[^\w\s]")
+
+
+def split_punctuation(text: str, lowercase: bool = False) -> list[str]:
+    """Words and punctuation marks as separate tokens: "Hi, Tom!" -> ["Hi", ",", "Tom", "!"].
+
+    Apostrophes and hyphens stay inside words ("don't", "aujourd'hui"), as in
+    sacrebleu's 13a tokenizer, so " ".join(tokens) scores the same BLEU as
+    the detokenized sentence would.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected a str, got {type(text).__name__}")
+    return _WORD.findall(text.lower() if lowercase else text)
+
+
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
+_NO_SPACE_AFTER = re.compile(r"([(\[{]) ")
+
+
+def detokenize(tokens: Sequence[str]) -> str:
+    """Join English tokens into text: ["Hi", ",", "Tom", "!"] -> "Hi, Tom!" (what sacrebleu expects)."""
+    return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", " ".join(tokens)))
 
 
 # ------------------------------------------------------------------ synthetic task
