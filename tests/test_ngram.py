@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 import torch
 
-from seqmodels.ngram import SMOOTHINGS, NGramLM
+from seqmodels.ngram import SMOOTHINGS, NGramLM, distinct_ngrams
 
 V = 6
 
@@ -104,7 +104,21 @@ def test_num_ngrams_counts_distinct_ngrams():
     lm = NGramLM(train, 3, V)
     for k in (1, 2, 3):
         distinct = {tuple(train[i:i + k]) for i in range(len(train) - k + 1)}
-        assert lm.num_ngrams[k] == len(distinct)
+        assert lm.num_ngrams[k] == len(distinct) == distinct_ngrams(train, k, V)
+
+
+def test_view_equals_a_model_fitted_with_those_settings():
+    train, test = _stream(), _stream(60, seed=5)
+    big = NGramLM(train, 3, V, "kneser_ney")
+    for n, smoothing, params in [(2, "add", {"delta": 0.1}), (3, "interpolated", {"lam": 0.4}),
+                                 (1, "kneser_ney", {}), (2, "kneser_ney", {"discount": 0.5})]:
+        want = NGramLM(train, n, V, smoothing, **params).log_probs(test)
+        torch.testing.assert_close(big.view(n, smoothing, **params).log_probs(test), want)
+    assert big.n == 3 and big.smoothing == "kneser_ney"  # the original is unchanged
+    with pytest.raises(ValueError, match="lower"):
+        big.view(4)
+    with pytest.raises(ValueError, match="delta"):
+        big.view(2, "add", delta=0)
 
 
 def test_generate_follows_a_deterministic_corpus_and_is_reproducible():

@@ -32,6 +32,7 @@ and the corpus size: that table *is* the model.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -40,7 +41,7 @@ import torch
 
 from ._checks import check_choice, check_positive_int
 
-__all__ = ["NGramLM", "SMOOTHINGS"]
+__all__ = ["NGramLM", "SMOOTHINGS", "distinct_ngrams"]
 
 SMOOTHINGS = ("mle", "add", "interpolated", "kneser_ney")
 
@@ -72,6 +73,26 @@ def _make_table(keys: torch.Tensor, counts: torch.Tensor, V: int) -> _Table:
     return _Table(keys, counts, ctx_keys, ctx_total, ctx_types)
 
 
+def _ngram_keys(ids: torch.Tensor, k: int, V: int) -> torch.Tensor:
+    """Keys sum_j w_j V^(k-1-j) of all k-grams of a 1-D stream: (N - k + 1,)."""
+    windows = ids.unfold(0, k, 1)
+    key = torch.zeros(windows.shape[0], dtype=torch.long)
+    for j in range(k):
+        key = key * V + windows[:, j]
+    return key
+
+
+def distinct_ngrams(ids, k: int, vocab_size: int) -> int:
+    """Number of distinct k-grams in a stream (what a k-gram model must store)."""
+    check_positive_int("k", k)
+    if vocab_size ** k >= 2 ** 63:
+        raise ValueError(f"k={k} is too large for vocab_size={vocab_size}: keys must fit in int64")
+    ids = NGramLM._check_ids("ids", ids, vocab_size)
+    if ids.numel() < k:
+        return 0
+    return torch.unique(_ngram_keys(ids, k, vocab_size)).numel()
+
+
 class NGramLM:
     """An n-gram language model estimated from a stream of token ids.
 
@@ -95,12 +116,7 @@ class NGramLM:
         if vocab_size ** n >= 2 ** 63:
             raise ValueError(f"n={n} is too large for vocab_size={vocab_size}: the n-gram keys "
                              f"V**n must fit in int64")
-        if not delta > 0 and smoothing == "add":
-            raise ValueError(f"delta: expected a number > 0, got {delta!r}")
-        if not 0 <= lam <= 1:
-            raise ValueError(f"lam: expected a number in [0, 1], got {lam!r}")
-        if not 0 < discount <= 1:
-            raise ValueError(f"discount: expected a number in (0, 1], got {discount!r}")
+        self._check_params(smoothing, delta, lam, discount)
         ids = self._check_ids("ids", ids, vocab_size)
         if ids.numel() < n:
             raise ValueError(f"ids: need at least n={n} tokens to count {n}-grams, got {ids.numel()}")
@@ -137,12 +153,36 @@ class NGramLM:
         return ids
 
     def _keys(self, ids: torch.Tensor, k: int) -> torch.Tensor:
-        """Keys of all k-grams of a 1-D stream: (N - k + 1,)."""
-        windows = ids.unfold(0, k, 1)
-        key = torch.zeros(windows.shape[0], dtype=torch.long)
-        for j in range(k):
-            key = key * self.V + windows[:, j]
-        return key
+        return _ngram_keys(ids, k, self.V)
+
+    def view(self, n: int | None = None, smoothing: str | None = None, **params) -> "NGramLM":
+        """The same counts as a model of order ``n`` (<= this one's) and/or other smoothing.
+
+        No recounting: the count tables of orders 1..n are shared. ``params``
+        are ``delta``, ``lam``, ``discount`` as in the constructor.
+        """
+        n = self.n if n is None else check_positive_int("n", n)
+        if n > self.n:
+            raise ValueError(f"n: a view can only lower the order ({self.n}), got {n}")
+        unknown = set(params) - {"delta", "lam", "discount"}
+        if unknown:
+            raise TypeError(f"unknown parameters {sorted(unknown)}; expected delta, lam, discount")
+        new = copy.copy(self)
+        new.n, new.raw, new.cont = n, self.raw[:n], self.cont[:n - 1]
+        new.smoothing = check_choice("smoothing", smoothing or self.smoothing, SMOOTHINGS)
+        for name, value in params.items():
+            setattr(new, name, float(value))
+        NGramLM._check_params(new.smoothing, new.delta, new.lam, new.discount)
+        return new
+
+    @staticmethod
+    def _check_params(smoothing, delta, lam, discount) -> None:
+        if not delta > 0 and smoothing == "add":
+            raise ValueError(f"delta: expected a number > 0, got {delta!r}")
+        if not 0 <= lam <= 1:
+            raise ValueError(f"lam: expected a number in [0, 1], got {lam!r}")
+        if not 0 < discount <= 1:
+            raise ValueError(f"discount: expected a number in (0, 1], got {discount!r}")
 
     @property
     def num_ngrams(self) -> dict[int, int]:
