@@ -57,11 +57,10 @@ class Tree:
         padded entry contributes nothing once multiplied by the sign.
         """
         V, L = self.num_words, self.depth
-        nodes = torch.zeros(V, L, dtype=torch.long)
-        signs = torch.zeros(V, L)
-        for w, (path, code) in enumerate(zip(self.paths, self.codes)):
-            nodes[w, : len(path)] = torch.tensor(path, dtype=torch.long)
-            signs[w, : len(code)] = torch.tensor([1.0 - 2.0 * d for d in code])
+        pad = [L - len(p) for p in self.paths]
+        nodes = torch.tensor([list(p) + [0] * n for p, n in zip(self.paths, pad)], dtype=torch.long)
+        signs = torch.tensor([[1.0 - 2.0 * d for d in c] + [0.0] * n for c, n in zip(self.codes, pad)])
+        nodes, signs = nodes.reshape(V, L), signs.reshape(V, L)  # keeps (V, 0) when V = 1
         return nodes.to(device), signs.to(device)
 
 
