@@ -10,7 +10,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
-from test_lstm import randn, randomize_, sigma
+from _helpers import randn, randomize_
+from test_lstm import sigma
 
 from seqmodels.gru import GRU, gru_cell, gru_forward
 from seqmodels.recurrent import gated_classifier

@@ -10,23 +10,12 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
+from _helpers import randn, randomize_
 
 from seqmodels.lstm import LSTM, gate_names, lstm_cell, lstm_forward
 from seqmodels.recurrent import gated_classifier
 
 F64 = torch.float64
-
-
-def randn(g, *shape, device="cpu", scale=1.0):
-    return (scale * torch.randn(*shape, generator=g, dtype=F64)).to(device)
-
-
-def randomize_(module, g, scale=0.5):
-    """Overwrite every parameter from the local generator (module init uses the global RNG)."""
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(randn(g, *p.shape, device=p.device, scale=scale))
-    return module
 
 
 def sigma(x):

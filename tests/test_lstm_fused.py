@@ -6,7 +6,8 @@ import warnings
 import pytest
 import torch
 from torch.testing import assert_close
-from test_lstm import check_lstm_matches_torch, randn, random_weights
+from _helpers import randn
+from test_lstm import check_lstm_matches_torch, random_weights
 
 from seqmodels import fused_lstm
 from seqmodels.fused_lstm import fused_lstm_forward

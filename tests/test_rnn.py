@@ -10,22 +10,11 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
+from _helpers import randn, randomize_
 
 from seqmodels import ElmanRNN, RNNSequenceClassifier, rnn_cell, rnn_forward
 
 F64 = torch.float64
-
-
-def randn(g, *shape, device="cpu", scale=1.0):
-    return (scale * torch.randn(*shape, generator=g, dtype=F64)).to(device)
-
-
-def randomize_(module, g, scale=0.5):
-    """Overwrite every parameter from the local generator (module init uses the global RNG)."""
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(randn(g, *p.shape, device=p.device, scale=scale))
-    return module
 
 
 def torch_rnn(g, D, H, num_layers=1, bidirectional=False, activation="tanh", device="cpu"):
@@ -112,6 +101,10 @@ def check_lengths_match_packed_sequence(device, num_layers=2, bidirectional=True
     got, last = model(X, h0, lengths=lengths)
     assert_close(got, expected)
     assert_close(last, h_n)
+    # A PackedSequence goes in, a PackedSequence comes out.
+    ours_packed, last_packed = model(packed, h0)
+    assert_close(pad_packed_sequence(ours_packed, total_length=T)[0], expected)
+    assert_close(last_packed, h_n)
     # Padding must not matter at all.
     X_noisy = X.clone()
     X_noisy[(torch.arange(T)[:, None] >= lengths[None, :]).to(device)] = 1e3
@@ -335,6 +328,14 @@ def test_error_elman_rnn_wrong_input_size_and_h_init():
         model(torch.zeros(5, 2, 3), torch.zeros(2, 2, 4))
     with pytest.raises(TypeError, match="X has dtype torch.float64 but W_xh_l0 has dtype torch.float32"):
         model(torch.zeros(5, 2, 3, dtype=F64))
+
+
+def test_error_layer_params_of_a_missing_layer_or_direction():
+    model = ElmanRNN(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match="no layer 2, direction 0"):
+        model.layer_params(2)
+    with pytest.raises(ValueError, match="no layer 0, direction 1"):
+        model.layer_params(0, 1)
 
 
 def test_error_bad_lengths():

@@ -8,6 +8,7 @@ import itertools
 import pytest
 import torch
 from torch.testing import assert_close
+from _helpers import randomize_
 from test_bptt import (
     check_elman_matches_autograd,
     check_rnn_bptt_matches_autograd,
@@ -18,7 +19,6 @@ from test_rnn import (
     check_elman_matches_torch,
     check_lengths_match_packed_sequence,
     check_rnn_forward_matches_torch,
-    randomize_,
 )
 
 from seqmodels import ElmanRNN, elman_forward_backward

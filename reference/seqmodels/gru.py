@@ -125,6 +125,8 @@ class GRU(RecurrentStack):
     ``reset_after``, ``generator`` as in ``LSTM`` and ``gru_cell``.
     """
 
+    TORCH_NAMES = {"W_x": "weight_ih", "W_h": "weight_hh", "b_x": "bias_ih", "b_h": "bias_hh"}
+
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, *, reset_after: bool = True, residual: bool = False,
                  device=None, dtype=None,
@@ -143,43 +145,16 @@ class GRU(RecurrentStack):
         H = _unroll(X, state0[0], p["W_x"], p["W_h"], p["b_x"], p["b_h"], self.reset_after, mask)
         return H, (H[-1],)
 
-    _TORCH_NAMES = {"W_x": "weight_ih", "W_h": "weight_hh", "b_x": "bias_ih", "b_h": "bias_hh"}
-
     @classmethod
     def from_torch(cls, gru: nn.GRU) -> "GRU":
         """A new GRU with the weights of ``gru`` (zero biases when it has none)."""
-        if not isinstance(gru, nn.GRU):
-            raise TypeError(f"from_torch: expected a torch.nn.GRU, got {type(gru).__name__}")
-        if gru.dropout:
-            raise ValueError(f"from_torch: this GRU has no dropout between layers, got dropout={gru.dropout}")
-        ref = gru.weight_ih_l0
-        model = cls(gru.input_size, gru.hidden_size, gru.num_layers, gru.bidirectional,
-                    device=ref.device, dtype=ref.dtype)
-        with torch.no_grad():
-            for layer in range(model.num_layers):
-                for direction in range(model.num_directions):
-                    s = cls._suffix(layer, direction)
-                    for name, p in model.layer_params(layer, direction).items():
-                        if name.startswith("b") and not gru.bias:
-                            p.zero_()
-                        else:
-                            p.copy_(getattr(gru, cls._TORCH_NAMES[name] + s))
-        return model
+        return cls._from_torch(gru, nn.GRU)
 
     def to_torch(self) -> nn.GRU:
         """A new time-major torch.nn.GRU computing the same function."""
         if not self.reset_after or self.residual:
             raise ValueError("to_torch: torch.nn.GRU has no reset-before or residual variant")
-        W0 = self.W_x_l0
-        gru = nn.GRU(self.input_size, self.hidden_size, self.num_layers, bias=True, batch_first=False,
-                     bidirectional=self.bidirectional, device=W0.device, dtype=W0.dtype)
-        with torch.no_grad():
-            for layer in range(self.num_layers):
-                for direction in range(self.num_directions):
-                    s = self._suffix(layer, direction)
-                    for name, p in self.layer_params(layer, direction).items():
-                        getattr(gru, self._TORCH_NAMES[name] + s).copy_(p)
-        return gru
+        return self._to_torch(nn.GRU)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", reset_after={self.reset_after}"

@@ -202,6 +202,7 @@ class LSTM(RecurrentStack):
     """
 
     STATE_NAMES = ("h", "c")
+    TORCH_NAMES = {"W_x": "weight_ih", "W_h": "weight_hh", "b": ("bias_ih", "bias_hh")}
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bidirectional: bool = False, *, peephole: bool = False, coupled: bool = False,
@@ -256,46 +257,15 @@ class LSTM(RecurrentStack):
         W_x = weight_ih, W_h = weight_hh, b = bias_ih + bias_hh (zeros without
         bias). Always time-major, whatever ``lstm.batch_first`` says.
         """
-        if not isinstance(lstm, nn.LSTM):
-            raise TypeError(f"from_torch: expected a torch.nn.LSTM, got {type(lstm).__name__}")
-        if lstm.dropout:
-            raise ValueError(f"from_torch: this LSTM has no dropout between layers, got dropout={lstm.dropout}")
-        if lstm.proj_size:
+        if getattr(lstm, "proj_size", 0):
             raise ValueError(f"from_torch: projected LSTMs are not supported, got proj_size={lstm.proj_size}")
-        ref = lstm.weight_ih_l0
-        model = cls(lstm.input_size, lstm.hidden_size, lstm.num_layers, lstm.bidirectional,
-                    fused=fused, device=ref.device, dtype=ref.dtype)
-        with torch.no_grad():
-            for layer in range(model.num_layers):
-                for direction in range(model.num_directions):
-                    s = cls._suffix(layer, direction)
-                    p = model.layer_params(layer, direction)
-                    p["W_x"].copy_(getattr(lstm, "weight_ih" + s))
-                    p["W_h"].copy_(getattr(lstm, "weight_hh" + s))
-                    if lstm.bias:
-                        p["b"].copy_(getattr(lstm, "bias_ih" + s) + getattr(lstm, "bias_hh" + s))
-                    else:
-                        p["b"].zero_()
-        return model
+        return cls._from_torch(lstm, nn.LSTM, fused=fused)
 
     def to_torch(self) -> nn.LSTM:
         """A new time-major torch.nn.LSTM computing the same function (bias_ih = b, bias_hh = 0)."""
         if self.peephole or self.coupled or self.residual:
             raise ValueError("to_torch: torch.nn.LSTM has no peephole, coupled or residual variant")
-        W0 = self.W_x_l0
-        lstm = nn.LSTM(self.input_size, self.hidden_size, self.num_layers, bias=True,
-                       batch_first=False, bidirectional=self.bidirectional,
-                       device=W0.device, dtype=W0.dtype)
-        with torch.no_grad():
-            for layer in range(self.num_layers):
-                for direction in range(self.num_directions):
-                    s = self._suffix(layer, direction)
-                    p = self.layer_params(layer, direction)
-                    getattr(lstm, "weight_ih" + s).copy_(p["W_x"])
-                    getattr(lstm, "weight_hh" + s).copy_(p["W_h"])
-                    getattr(lstm, "bias_ih" + s).copy_(p["b"])
-                    getattr(lstm, "bias_hh" + s).zero_()
-        return lstm
+        return self._to_torch(nn.LSTM)
 
     def extra_repr(self) -> str:
         return (super().extra_repr() + f", peephole={self.peephole}, coupled={self.coupled}"

@@ -12,12 +12,13 @@ Notation (time-major, as torch.nn.RNN):
 
 The functions ``rnn_cell`` and ``rnn_forward`` take the weights as
 arguments; ``ElmanRNN`` stacks layers and directions like torch.nn.RNN and
-can copy its weights from and to one.
+can copy its weights from and to one. The stacking, the reverse direction and
+padded batches are shared with the LSTM and GRU (``seqmodels.recurrent``);
+what is Elman-specific here is the step, ``_unroll``.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import torch
@@ -25,6 +26,7 @@ from torch import nn
 
 from ._checks import check_positive_int, check_tensor
 from .activations import Activation, resolve_activation
+from .recurrent import MaxOverTimeClassifier, RecurrentStack
 
 __all__ = ["rnn_cell", "rnn_forward", "ElmanRNN", "RNNSequenceClassifier"]
 
@@ -116,34 +118,7 @@ def rnn_forward(
     return _unroll(X, h_init, W_xh, W_hh, b_h, resolve_activation(activation))
 
 
-def _check_lengths(lengths, T: int, B: int, device) -> torch.Tensor:
-    """lengths: B ints in [1, T] (list or integer tensor) -> (B,) long tensor on ``device``."""
-    lengths = torch.as_tensor(lengths)
-    if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
-        raise TypeError(f"lengths: expected integers, got {lengths.dtype}")
-    if lengths.shape != (B,):
-        raise ValueError(f"lengths: expected shape (B,) = ({B},), got {tuple(lengths.shape)}")
-    if B and (lengths.min() < 1 or lengths.max() > T):
-        raise ValueError(f"lengths: expected values in [1, T] = [1, {T}], got {lengths.tolist()}")
-    return lengths.to(device=device, dtype=torch.long)
-
-
-def _reverse_index(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    """(T, B) index that reverses each sequence within its own length.
-
-    Position t < L_b maps to L_b - 1 - t; padding stays in place. Applying it
-    twice is the identity, so the same index reverses the outputs back.
-    """
-    t = torch.arange(T, device=lengths.device)[:, None]
-    L = lengths[None, :]
-    return torch.where(t < L, L - 1 - t, t)
-
-
-def _gather_time(X: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    return X.gather(0, index[:, :, None].expand_as(X))
-
-
-class ElmanRNN(nn.Module):
+class ElmanRNN(RecurrentStack):
     """Multi-layer, optionally bidirectional Elman RNN, laid out like torch.nn.RNN.
 
     Parameters are named like the math, per layer l and direction:
@@ -158,7 +133,10 @@ class ElmanRNN(nn.Module):
         activation: "tanh", "relu", "sigmoid" or a callable.
         device, dtype: for the parameters.
         generator: a torch.Generator for the initial weights (reproducible without global seeding).
+            Every parameter starts Uniform(-1/sqrt(H), 1/sqrt(H)), as in torch.nn.RNN.
     """
+
+    TORCH_NAMES = {"W_xh": "weight_ih", "W_hh": "weight_hh", "b_h": ("bias_ih", "bias_hh")}
 
     def __init__(
         self,
@@ -172,41 +150,25 @@ class ElmanRNN(nn.Module):
         dtype=None,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__()
-        check_positive_int("input_size", input_size)
-        check_positive_int("hidden_size", hidden_size)
-        check_positive_int("num_layers", num_layers)
+        super().__init__(input_size, hidden_size, num_layers, bidirectional,
+                         device=device, dtype=dtype, generator=generator)
         resolve_activation(activation)  # fail early on an unknown name
-        self.input_size = input_size
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bool(bidirectional)
-        self.num_directions = 2 if bidirectional else 1
         self.activation = activation
-        factory = {"device": device, "dtype": dtype}
-        for layer in range(num_layers):
-            d_in = input_size if layer == 0 else hidden_size * self.num_directions
-            for direction in range(self.num_directions):
-                s = self._suffix(layer, direction)
-                setattr(self, "W_xh" + s, nn.Parameter(torch.empty(hidden_size, d_in, **factory)))
-                setattr(self, "W_hh" + s, nn.Parameter(torch.empty(hidden_size, hidden_size, **factory)))
-                setattr(self, "b_h" + s, nn.Parameter(torch.empty(hidden_size, **factory)))
-        self.reset_parameters(generator)
+        self._build()
 
-    @staticmethod
-    def _suffix(layer: int, direction: int) -> str:
-        return f"_l{layer}" + ("_reverse" if direction else "")
+    def _layer_shapes(self, d_in: int) -> dict[str, tuple[int, ...]]:
+        Hn = self.hidden_size
+        return {"W_xh": (Hn, d_in), "W_hh": (Hn, Hn), "b_h": (Hn,)}
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Uniform(-1/sqrt(H), 1/sqrt(H)) for every parameter, as torch.nn.RNN."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound, generator=generator)
+    def _scan(self, layer, direction, X, state0, mask):
+        H = _unroll(X, state0[0], *self.layer_params(layer, direction),
+                    resolve_activation(self.activation), mask)
+        return H, (H[-1],)
 
     def layer_params(self, layer: int, direction: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(W_xh, W_hh, b_h) of one layer and direction (0 forward, 1 reverse)."""
-        s = self._suffix(layer, direction)
-        return getattr(self, "W_xh" + s), getattr(self, "W_hh" + s), getattr(self, "b_h" + s)
+        p = self._params(layer, direction)
+        return p["W_xh"], p["W_hh"], p["b_h"]
 
     def forward(
         self,
@@ -217,7 +179,8 @@ class ElmanRNN(nn.Module):
         """Run all layers and directions.
 
         Args:
-            X: (T, B, D) inputs, time-major.
+            X: (T, B, D) inputs, time-major (or a PackedSequence, then H_out
+                is packed too and ``lengths`` must be None).
             h_init: (L * dirs, B, H) initial states, index ``layer * dirs +
                 direction`` as in torch.nn.RNN; ``None`` means zeros.
             lengths: optional (B,) true lengths in [1, T] of a right-padded
@@ -231,43 +194,7 @@ class ElmanRNN(nn.Module):
             h_last: (L * dirs, B, H) final state of each layer and direction
                 (for the reverse direction that is its state at t = 0).
         """
-        W0 = self.W_xh_l0
-        dims: dict = {"D": (self.input_size, "ElmanRNN.input_size"),
-                      "H": (self.hidden_size, "ElmanRNN.hidden_size")}
-        check_tensor("X", X, ("T", "B", "D"), dims, like=("W_xh_l0", W0))
-        T, B, _ = X.shape
-        if T == 0:
-            raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
-        n_states = self.num_layers * self.num_directions
-        if h_init is None:
-            h_init = X.new_zeros(n_states, B, self.hidden_size)
-        check_tensor("h_init", h_init, (n_states, "B", "H"), dims, like=("X", X))
-
-        mask = rev = None
-        if lengths is not None:
-            lengths = _check_lengths(lengths, T, B, X.device)
-            mask = (torch.arange(T, device=X.device)[:, None] < lengths[None, :])[:, :, None]
-            rev = _reverse_index(lengths, T)
-
-        f = resolve_activation(self.activation)
-        layer_input, h_last = X, []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                W_xh, W_hh, b_h = self.layer_params(layer, direction)
-                h0 = h_init[layer * self.num_directions + direction]
-                inp = layer_input
-                if direction == 1:
-                    inp = inp.flip(0) if rev is None else _gather_time(inp, rev)
-                H = _unroll(inp, h0, W_xh, W_hh, b_h, f, mask)
-                h_last.append(H[-1])
-                if direction == 1:
-                    H = H.flip(0) if rev is None else _gather_time(H, rev)
-                if mask is not None:
-                    H = H * mask
-                outputs.append(H)
-            layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
-        return layer_input, torch.stack(h_last)
+        return super().forward(X, h_init, lengths)
 
     @classmethod
     def from_torch(cls, rnn: nn.RNN) -> "ElmanRNN":
@@ -277,27 +204,7 @@ class ElmanRNN(nn.Module):
         when ``rnn`` has no bias). ElmanRNN is always time-major, whatever
         ``rnn.batch_first`` says.
         """
-        if not isinstance(rnn, nn.RNN):
-            raise TypeError(f"from_torch: expected a torch.nn.RNN, got {type(rnn).__name__}")
-        if rnn.dropout:
-            raise ValueError(
-                f"from_torch: ElmanRNN has no dropout between layers, got an nn.RNN with dropout={rnn.dropout}"
-            )
-        ref = rnn.weight_ih_l0
-        model = cls(rnn.input_size, rnn.hidden_size, rnn.num_layers, rnn.bidirectional,
-                    rnn.nonlinearity, device=ref.device, dtype=ref.dtype)
-        with torch.no_grad():
-            for layer in range(model.num_layers):
-                for direction in range(model.num_directions):
-                    s = f"_l{layer}" + ("_reverse" if direction else "")
-                    W_xh, W_hh, b_h = model.layer_params(layer, direction)
-                    W_xh.copy_(getattr(rnn, "weight_ih" + s))
-                    W_hh.copy_(getattr(rnn, "weight_hh" + s))
-                    if rnn.bias:
-                        b_h.copy_(getattr(rnn, "bias_ih" + s) + getattr(rnn, "bias_hh" + s))
-                    else:
-                        b_h.zero_()
-        return model
+        return cls._from_torch(rnn, nn.RNN, activation=getattr(rnn, "nonlinearity", None))
 
     def to_torch(self) -> nn.RNN:
         """A new time-major torch.nn.RNN computing the same function.
@@ -308,20 +215,7 @@ class ElmanRNN(nn.Module):
             raise ValueError(
                 f"to_torch: torch.nn.RNN supports activation 'tanh' or 'relu', got {self.activation!r}"
             )
-        W0 = self.W_xh_l0
-        rnn = nn.RNN(self.input_size, self.hidden_size, self.num_layers,
-                     nonlinearity=self.activation, bias=True, batch_first=False,
-                     bidirectional=self.bidirectional, device=W0.device, dtype=W0.dtype)
-        with torch.no_grad():
-            for layer in range(self.num_layers):
-                for direction in range(self.num_directions):
-                    s = self._suffix(layer, direction)
-                    W_xh, W_hh, b_h = self.layer_params(layer, direction)
-                    getattr(rnn, "weight_ih" + s).copy_(W_xh)
-                    getattr(rnn, "weight_hh" + s).copy_(W_hh)
-                    getattr(rnn, "bias_ih" + s).copy_(b_h)
-                    getattr(rnn, "bias_hh" + s).zero_()
-        return rnn
+        return self._to_torch(nn.RNN, nonlinearity=self.activation)
 
     def extra_repr(self) -> str:
         act = self.activation if isinstance(self.activation, str) else getattr(self.activation, "__name__", "callable")
@@ -329,12 +223,12 @@ class ElmanRNN(nn.Module):
                 f"num_layers={self.num_layers}, bidirectional={self.bidirectional}, activation={act}")
 
 
-class RNNSequenceClassifier(nn.Module):
-    """Sequence classification with max-pooling over time.
+class RNNSequenceClassifier(MaxOverTimeClassifier):
+    """Sequence classification with max-pooling over time, on an Elman RNN.
 
     y_t = W_hy h_t + b_y for every t, and the class scores of a sequence are
     the elementwise maximum over t of y_t, so evidence for a class may appear
-    anywhere in the sequence.
+    anywhere in the sequence (``forward``, ``scores``: see MaxOverTimeClassifier).
 
     Args:
         input_size: D. hidden_size: H. num_classes: K.
@@ -356,34 +250,7 @@ class RNNSequenceClassifier(nn.Module):
         dtype=None,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__()
         check_positive_int("num_classes", num_classes)
-        self.rnn = ElmanRNN(input_size, hidden_size, num_layers, bidirectional, activation,
-                            device=device, dtype=dtype, generator=generator)
-        d_out = hidden_size * self.rnn.num_directions
-        self.num_classes = num_classes
-        self.W_hy = nn.Parameter(torch.empty(num_classes, d_out, device=device, dtype=dtype))
-        self.b_y = nn.Parameter(torch.empty(num_classes, device=device, dtype=dtype))
-        bound = 1.0 / math.sqrt(d_out)
-        nn.init.uniform_(self.W_hy, -bound, bound, generator=generator)
-        nn.init.uniform_(self.b_y, -bound, bound, generator=generator)
-
-    def scores(self, X: torch.Tensor, h_init: torch.Tensor | None = None, lengths=None) -> torch.Tensor:
-        """Per-step outputs Y (T, B, K), y_t = W_hy h_t + b_y. Arguments as in ``forward``."""
-        H_out, _ = self.rnn(X, h_init, lengths)
-        return H_out @ self.W_hy.T + self.b_y
-
-    def forward(self, X: torch.Tensor, h_init: torch.Tensor | None = None, lengths=None) -> torch.Tensor:
-        """Logits (B, K) = max over t of y_t.
-
-        Args:
-            X: (T, B, D). h_init: (L * dirs, B, H) or None.
-            lengths: optional (B,); the maximum is then taken over t < lengths[b] only.
-        """
-        Y = self.scores(X, h_init, lengths)
-        if lengths is not None:
-            T, B = X.shape[:2]
-            lengths = _check_lengths(lengths, T, B, X.device)
-            valid = torch.arange(T, device=X.device)[:, None, None] < lengths[None, :, None]
-            Y = Y.masked_fill(~valid, float("-inf"))
-        return Y.max(dim=0).values
+        rnn = ElmanRNN(input_size, hidden_size, num_layers, bidirectional, activation,
+                       device=device, dtype=dtype, generator=generator)
+        super().__init__(rnn, num_classes, generator=generator)
