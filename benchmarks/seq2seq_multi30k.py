@@ -41,7 +41,7 @@ def parse_args(argv=None):
                    help="CPU-sized run: a training subset, a small model, a test subset")
     p.add_argument("--cell", choices=["gru", "lstm"], default="gru")
     p.add_argument("--attention", default="additive",
-                   choices=["lecture", "multiplicative", "dot", "additive", "none"])
+                   choices=["lecture", "multiplicative", "dot", "scaled_dot", "additive", "none"])
     p.add_argument("--emb", type=int, default=None)
     p.add_argument("--hidden", type=int, default=None)
     p.add_argument("--layers", type=int, default=1, help="encoder layers")

@@ -53,7 +53,7 @@ def test_encoder_columns_are_forward_and_backward_states(cell):
 
 
 @pytest.mark.parametrize("attention,cell", [("lecture", "gru"), ("additive", "lstm"),
-                                            ("dot", "gru"), (None, "gru")])
+                                            ("dot", "gru"), ("scaled_dot", "lstm"), (None, "gru")])
 def test_teacher_forcing_equals_step_by_step(attention, cell):
     model = small_model(attention, cell)
     _, (src, lengths, tgt) = small_batch()

@@ -209,8 +209,8 @@ class Seq2Seq(nn.Module):
         emb_size, hidden_size: embedding size E and RNN size H (the encoder's
             columns have 2H entries, the decoder state H).
         attention: one of ``ATTENTION_KINDS`` ("lecture", "multiplicative",
-            "dot", "additive") or None (no attention: the bottleneck model).
-            "dot" needs D_f = 2H = H_s, so it uses a decoder of size 2H.
+            "dot", "scaled_dot", "additive") or None (no attention: the bottleneck model).
+            "dot" and "scaled_dot" need D_f = 2H = H_s, so they use a decoder of size 2H.
         cell: "gru" or "lstm" (encoder and decoder).
         num_layers: encoder layers. dropout: on embeddings and the readout.
         pad, bos, eos: special token ids of the target (pad also of the source).
@@ -228,7 +228,7 @@ class Seq2Seq(nn.Module):
         self.pad, self.bos, self.eos = pad, bos, eos
         self.encoder = Encoder(src_vocab_size, emb_size, hidden_size, cell=cell,
                                num_layers=num_layers, dropout=dropout, pad=pad)
-        dec_size = 2 * hidden_size if attention == "dot" else hidden_size
+        dec_size = 2 * hidden_size if attention in ("dot", "scaled_dot") else hidden_size
         self.decoder = AttentionDecoder(tgt_vocab_size, emb_size, dec_size, self.encoder.output_size,
                                         attention=attention, cell=cell, attention_size=attention_size,
                                         dropout=dropout, pad=pad)

@@ -22,8 +22,8 @@ Other energy functions u_{t,i} = score(s, f_i):
     multiplicative (Luong "general")  f_i^T W s        -- the lecture's form, W = V
     dot (Luong)                       f_i^T s          (needs D_f = H_s)
     additive (Bahdanau, "concat")     w^T tanh(W_s s + W_f f_i)
-    scaled dot                        f_i^T s / sqrt(D_f)  (the transformer's;
-                                      see ``seqmodels.attention``)
+    scaled dot                        f_i^T s / sqrt(D_f)  (the transformer's, computed
+                                      by ``seqmodels.attention.scaled_dot_product_attention``)
 
 All functions accept any floating dtype and device; the energies are masked
 with -inf before the softmax, so padding gets exactly zero weight and
@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_positive_int, check_tensor
+from .attention import scaled_dot_product_attention
 
 __all__ = [
     "ATTENTION_KINDS",
@@ -50,7 +51,7 @@ __all__ = [
     "padding_mask",
 ]
 
-ATTENTION_KINDS = ("lecture", "multiplicative", "dot", "additive")
+ATTENTION_KINDS = ("lecture", "multiplicative", "dot", "scaled_dot", "additive")
 
 
 # ------------------------------------------------------------------------- masks
@@ -144,12 +145,10 @@ def lecture_attention(s_prev: torch.Tensor, F: torch.Tensor, V: torch.Tensor,
     return _context(a, F), a
 
 
-def multiplicative_energies(s: torch.Tensor, F: torch.Tensor, W: torch.Tensor | None = None,
-                            *, scaled: bool = False) -> torch.Tensor:
+def multiplicative_energies(s: torch.Tensor, F: torch.Tensor, W: torch.Tensor | None = None) -> torch.Tensor:
     """u_i = f_i^T W s (Luong's "general"); W = None gives the dot score f_i^T s.
 
-    s (B, H_s), F (B, S, D_f), W (D_f, H_s) -> u (B, S). ``scaled`` divides by
-    sqrt(D_f) as the transformer does.
+    s (B, H_s), F (B, S, D_f), W (D_f, H_s) -> u (B, S).
     """
     dims: dict = {}
     check_tensor("s", s, ("B", "H_s"), dims)
@@ -158,13 +157,12 @@ def multiplicative_energies(s: torch.Tensor, F: torch.Tensor, W: torch.Tensor | 
     else:
         check_tensor("F", F, ("B", "S", "D_f"), dims, like=("s", s))
         check_tensor("W", W, ("D_f", "H_s"), dims, like=("s", s))
-    return _multiplicative(s, F, W, scaled)
+    return _multiplicative(s, F, W)
 
 
-def _multiplicative(s, F, W, scaled):
+def _multiplicative(s, F, W):
     q = s if W is None else s @ W.T                    # W s, (B, D_f)
-    u = torch.bmm(F, q[:, :, None])[:, :, 0]
-    return u / math.sqrt(F.shape[-1]) if scaled else u
+    return torch.bmm(F, q[:, :, None])[:, :, 0]
 
 
 def additive_energies(s: torch.Tensor, F: torch.Tensor, W_s: torch.Tensor, W_f: torch.Tensor,
@@ -195,7 +193,9 @@ class Attention(nn.Module):
 
     kinds: ``"lecture"`` (r = V s, u = F^T r), ``"multiplicative"`` (the same
     function, f_i^T W s, named after Luong), ``"dot"`` (f_i^T s, no
-    parameters, needs D_f = H_s), ``"additive"`` (Bahdanau, ``attention_size`` A).
+    parameters, needs D_f = H_s), ``"scaled_dot"`` (f_i^T s / sqrt(D_f), the
+    transformer's, through ``seqmodels.attention``), ``"additive"`` (Bahdanau,
+    ``attention_size`` A).
 
     ``keys(F)`` precomputes the part of the energies that depends on the
     source only (W_f F for additive attention); pass its result to every
@@ -210,8 +210,8 @@ class Attention(nn.Module):
         self.state_size = check_positive_int("state_size", state_size)
         self.source_size = check_positive_int("source_size", source_size)
         f = {"device": device, "dtype": dtype}
-        if kind == "dot" and state_size != source_size:
-            raise ValueError(f"dot attention needs state_size == source_size, got {state_size} "
+        if kind in ("dot", "scaled_dot") and state_size != source_size:
+            raise ValueError(f"{kind} attention needs state_size == source_size, got {state_size} "
                              f"and {source_size}")
         if kind in ("lecture", "multiplicative"):
             self.V = nn.Parameter(torch.empty(source_size, state_size, **f))
@@ -235,7 +235,9 @@ class Attention(nn.Module):
         """u (B, S) for decoder states s (B, H_s) and sources F (B, S, D_f)."""
         if self.kind == "additive":
             return _additive(s, self.keys(F) if keys is None else keys, self.W_s, self.w)
-        return _multiplicative(s, F, None if self.kind == "dot" else self.V, False)
+        if self.kind == "scaled_dot":
+            return _multiplicative(s, F, None) / math.sqrt(F.shape[-1])
+        return _multiplicative(s, F, None if self.kind == "dot" else self.V)
 
     def forward(self, s: torch.Tensor, F: torch.Tensor, mask: torch.Tensor | None = None,
                 keys: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -254,6 +256,9 @@ class Attention(nn.Module):
 
     def attend(self, s, F, mask=None, keys=None):
         """``forward`` without checks (the decoder calls it at every step)."""
+        if self.kind == "scaled_dot":   # the transformer chapter's function, one query per sentence
+            c, a = scaled_dot_product_attention(s[:, None, :], F, F, None if mask is None else mask[:, None, :])
+            return c[:, 0], a[:, 0]
         a = _masked_softmax(self.energies(s, F, keys), mask)
         return _context(a, F), a
 
