@@ -332,22 +332,10 @@ def gated_classifier(encoder: RecurrentStack, num_classes: int, *,
                      generator: torch.Generator | None = None) -> MaxOverTimeClassifier:
     """Max-pooling-over-time classifier of chapter 1 around an LSTM or GRU.
 
-    The returned RNNSequenceClassifier computes y_t = W_hy h_t + b_y and the
-    logits max_t y_t exactly as for the Elman RNN; its ``rnn`` is ``encoder``.
+    The returned classifier computes y_t = W_hy h_t + b_y and the logits
+    max_t y_t exactly as for the Elman RNN; its ``rnn`` is ``encoder``.
     ``generator`` draws the initial W_hy, b_y.
     """
     if not isinstance(encoder, RecurrentStack):
         raise TypeError(f"gated_classifier: expected an LSTM or GRU from seqmodels, got {type(encoder).__name__}")
-    from .rnn import RNNSequenceClassifier  # rnn.py builds on this module
-
-    # The throw-away one-layer ElmanRNN only keeps ``generator``'s stream (W_hy,
-    # b_y and every later draw) as chapter 3's executed demo was tuned on (its
-    # seed 4 fails to train on the direct stream).
-    # MaxOverTimeClassifier(encoder, num_classes, generator=generator) is the
-    # direct form once that chapter's seed is revisited.
-    p = next(encoder.parameters())
-    clf = RNNSequenceClassifier(encoder.input_size, encoder.hidden_size, num_classes,
-                                num_layers=1, bidirectional=encoder.bidirectional,
-                                device=p.device, dtype=p.dtype, generator=generator)
-    clf.rnn = encoder
-    return clf
+    return MaxOverTimeClassifier(encoder, num_classes, generator=generator)
