@@ -1,0 +1,32 @@
+"""Smoke test of benchmarks/word2vec.py on a sliver of WikiText-2 (needs the data and gensim)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("gensim")
+from seqmodels.data import MissingDataError, load_wikitext2  # noqa: E402
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "word2vec.py"
+
+
+def test_benchmark_runs_on_a_sliver(tmp_path):
+    try:
+        load_wikitext2("train")
+    except MissingDataError as err:   # only outside the course set-up (make sets SEQ_DATA_DIR)
+        pytest.skip(f"WikiText-2 not available: {err}")
+    spec = importlib.util.spec_from_file_location("bench_word2vec", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "r.json"
+    assert bench.main(["--max-lines", "150", "--epochs", "1", "--dim", "16", "--threads", "1", "--workers", "1",
+                       "--device", "cpu", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    for name in ("ours", "gensim"):
+        assert r[name]["words"] == r["tokens"], f"{name} must process every token once in one epoch"
+        assert r[name]["words_per_second"] > 0
+        for score in ("analogy", "wordsim353", "simlex999"):
+            assert -1 <= r[name][score] <= 1 or r[name][score] != r[name][score]   # nan when nothing answered
+    assert r["ratio"] == pytest.approx(r["ours"]["words_per_second"] / r["gensim"]["words_per_second"])
