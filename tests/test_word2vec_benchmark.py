@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("gensim")
 from seqmodels.data import MissingDataError, load_wikitext2  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "word2vec.py"
