@@ -138,6 +138,15 @@ def subsample(ids: torch.Tensor, keep_probs: torch.Tensor, generator: torch.Gene
     return u < keep_probs.to(ids.device)[ids]
 
 
+def _positions_and_radii(n, window, dynamic, generator, device):
+    """Positions 0..n-1 and each centre's window radius r_i (uniform in 1..R when dynamic, else R)."""
+    check_positive_int("window", window)
+    pos = torch.arange(n, device=device)
+    if dynamic:
+        return pos, torch.randint(1, window + 1, (n,), generator=generator, device=device)
+    return pos, torch.full((n,), window, device=device)
+
+
 def window_pairs(n: int, window: int, *, dynamic: bool = True, sentence_ids: torch.Tensor | None = None,
                  generator: torch.Generator | None = None, device=None):
     """All (centre, context) position pairs of a stream of n tokens.
@@ -150,12 +159,7 @@ def window_pairs(n: int, window: int, *, dynamic: bool = True, sentence_ids: tor
     Returns:
         ``(centres, contexts)``: two (P,) long tensors of positions.
     """
-    check_positive_int("window", window)
-    pos = torch.arange(n, device=device)
-    if dynamic:
-        radius = torch.randint(1, window + 1, (n,), generator=generator, device=device)
-    else:
-        radius = torch.full((n,), window, device=device)
+    pos, radius = _positions_and_radii(n, window, dynamic, generator, device)
     centres, contexts = [], []
     for o in range(1, window + 1):
         for s in (-o, o):
@@ -177,12 +181,7 @@ def cbow_contexts(n: int, window: int, *, dynamic: bool = True, sentence_ids: to
         context of centre i where ``mask[i, m]`` (same rule as
         :func:`window_pairs`); masked entries hold position i itself.
     """
-    check_positive_int("window", window)
-    pos = torch.arange(n, device=device)
-    if dynamic:
-        radius = torch.randint(1, window + 1, (n,), generator=generator, device=device)
-    else:
-        radius = torch.full((n,), window, device=device)
+    pos, radius = _positions_and_radii(n, window, dynamic, generator, device)
     offsets = torch.tensor([s for o in range(1, window + 1) for s in (-o, o)], device=device)
     j = pos[:, None] + offsets[None, :]
     mask = (radius[:, None] >= offsets.abs()[None, :]) & (j >= 0) & (j < n)
