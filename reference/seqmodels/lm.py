@@ -19,7 +19,6 @@ affordable on a CPU.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Sequence
 
 import torch
@@ -27,10 +26,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._checks import check_choice, check_positive_int, check_tensor
-from .clipping import clip_grad_norm
 
-__all__ = ["RNNLM", "detach_state", "evaluate", "generate", "lm_loss", "sequence_log_probs",
-           "train_steps"]
+__all__ = ["RNNLM", "detach_state", "evaluate", "generate", "lm_loss", "sequence_log_probs"]
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -132,45 +129,6 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int | Non
                          f"got {tuple(targets.shape)}")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                            ignore_index=-100 if ignore_index is None else ignore_index)
-
-
-def train_steps(model: RNNLM, data: torch.Tensor, seq_len: int, optimizer: torch.optim.Optimizer,
-                *, max_steps: int | None = None, max_seconds: float | None = None,
-                max_norm: float | None = 0.25, state: Any = None) -> dict:
-    """Truncated-BPTT training over a (T, B) stream, stopping at its end or a budget.
-
-    Each window of :func:`seqmodels.data.bptt_batches` is one step:
-    forward from the (detached) carried state, mean cross-entropy, backward,
-    gradient-norm clipping, optimizer step.
-
-    Returns:
-        dict with ``losses`` (per step), ``steps``, ``tokens`` (targets seen),
-        ``seconds`` and the final (detached) ``state``.
-    """
-    from .data import bptt_batches
-
-    if max_steps is not None:
-        check_positive_int("max_steps", max_steps)
-    model.train()
-    losses: list[float] = []
-    tokens = 0
-    start = time.perf_counter()
-    for inputs, targets in bptt_batches(data, seq_len):
-        if max_steps is not None and len(losses) >= max_steps:
-            break
-        if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-            break
-        logits, state = model(inputs, detach_state(state))
-        loss = lm_loss(logits, targets)
-        optimizer.zero_grad()
-        loss.backward()
-        if max_norm is not None:
-            clip_grad_norm(model.parameters(), max_norm)
-        optimizer.step()
-        losses.append(loss.item())
-        tokens += targets.numel()
-    return {"losses": losses, "steps": len(losses), "tokens": tokens,
-            "seconds": time.perf_counter() - start, "state": detach_state(state)}
 
 
 @torch.no_grad()
