@@ -40,7 +40,8 @@ import torch
 
 from seqmodels.data import (Vocab, batchify, load_tiny_shakespeare, load_wikitext2, tokenize_chars,
                             tokenize_lines)
-from seqmodels.lm import RNNLM, evaluate, train_steps
+from seqmodels.lm import RNNLM, evaluate
+from seqmodels.lm_training import fit_lm
 from seqmodels.ngram import NGramLM
 
 
@@ -80,23 +81,37 @@ def ngram_rows(ids: dict, V: int, specs) -> list[dict]:
 
 
 def rnn_row(name: str, data_name: str, cell: str, train, valid, test, V: int, *, emb: int,
-            hidden: int, batch: int, seq_len: int, lr: float, steps: int, device,
-            eval_batch: int = 8, tie: bool = True) -> dict:
+            hidden: int, layers: int, dropout: float, batch: int, seq_len: int, lr: float, epochs: int,
+            steps: int | None, eval_every: int | None, device, eval_batch: int = 8, tie: bool = True,
+            progress: bool = True, checkpoint: Path | None = None, seconds: float | None = None) -> dict:
     gen = torch.Generator().manual_seed(0)
-    model = RNNLM(V, emb, hidden, cell=cell, tie_weights=tie, generator=gen).to(device)
+    model = RNNLM(V, emb, hidden, layers, cell=cell, dropout=dropout, tie_weights=tie, generator=gen).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    data = batchify(train, batch).to(device)
-    log = train_steps(model, data, seq_len, opt, max_steps=steps, max_norm=0.5)
+    data = batchify(train, batch)
+    valid_stream = batchify(valid, eval_batch)
+    hist = fit_lm(model, data, opt, seq_len=seq_len, valid=valid_stream, epochs=epochs, max_steps=steps,
+                  max_seconds=seconds, max_norm=0.5, eval_every=eval_every, lr_decay=0.25, checkpoint=checkpoint,
+                  progress=progress, progress_interval=30.0)
     start = time.perf_counter()
-    valid_ppl = evaluate(model, batchify(valid, eval_batch).to(device), seq_len=64)[1]
+    # fit_lm restored the weights of the best validation; the test split is scored once, with those
+    valid_ppl = hist["best"]["valid_ppl"]
     test_ppl = evaluate(model, batchify(test, eval_batch).to(device), seq_len=64)[1]
     params = sum(p.numel() for p in model.parameters())
+    losses = hist["losses"]
+    every = max(1, len(losses) // 200)  # keep the JSON small: the curve as means of `every` steps
     row = {"model": name, "data": data_name,
-           "size": f"{params:,} params (D={emb}, H={hidden}{', tied' if tie else ''})",
-           "train_tokens": log["tokens"], "steps": log["steps"], "train_seconds": log["seconds"],
-           "epochs": log["tokens"] / train.numel(), "eval_seconds": time.perf_counter() - start,
-           "valid_ppl": valid_ppl, "test_ppl": test_ppl,
-           "first_loss": log["losses"][0], "last_loss": sum(log["losses"][-20:]) / len(log["losses"][-20:])}
+           "size": f"{params:,} params ({layers} x H={hidden}, D={emb}{', tied' if tie else ''}"
+                   f"{f', dropout {dropout}' if dropout else ''})",
+           "train_tokens": hist["tokens"], "steps": hist["steps"], "train_seconds": hist["seconds"],
+           "epochs": hist["tokens"] / (train.numel() - batch), "best_epoch": hist["best"]["epoch"],
+           "stopped": hist["stopped"],
+           "eval_seconds": time.perf_counter() - start, "valid_ppl": valid_ppl, "test_ppl": test_ppl,
+           "first_loss": losses[0], "last_loss": sum(losses[-20:]) / len(losses[-20:]),
+           "curve": {"every": every, "windows_per_epoch": hist["windows_per_epoch"],
+                     "train_loss": [sum(losses[i:i + every]) / len(losses[i:i + every])
+                                    for i in range(0, len(losses), every)],
+                     "evals": [{k: e[k] for k in ("step", "epoch", "valid_loss", "lr", "seconds")}
+                               for e in hist["evals"]]}}
     print(_fmt(row), flush=True)
     return row
 
@@ -109,16 +124,33 @@ def _fmt(row: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--word-epochs", type=int, default=1, help="passes over WikiText-2 train (word RNN/LSTM)")
     p.add_argument("--word-steps", type=int, default=200,
-                   help="training steps (windows of 32 x 35 tokens) of each word-level RNN/LSTM")
+                   help="stop each word model after this many steps (windows of 32 x 35 tokens); 0 = no cap")
+    p.add_argument("--rnn-epochs", type=int, default=None,
+                   help="epochs of the tanh RNN (default: --word-epochs; 0 = leave the RNN out)")
+    p.add_argument("--word-minutes", type=float, default=None,
+                   help="wall-clock budget of the word LSTM's training (with its validations), in minutes")
+    p.add_argument("--word-batch", type=int, default=32, help="streams per batch of the word models")
+    p.add_argument("--word-lr", type=float, default=3e-3, help="Adam learning rate of the word LSTM")
+    p.add_argument("--char-epochs", type=int, default=1, help="passes over the Tiny Shakespeare training part")
     p.add_argument("--char-steps", type=int, default=300,
-                   help="training steps (windows of 32 x 100 characters) of the char LSTM")
+                   help="stop the char LSTM after this many steps (windows of 32 x 100 characters); 0 = no cap")
+    p.add_argument("--eval-every", type=int, default=0,
+                   help="validate every this many steps (and at every epoch end); 0 = at epoch ends only")
     p.add_argument("--eval-tokens", type=int, default=50_000,
                    help="word-level valid/test prefix to score (0 = the full splits)")
     p.add_argument("--max-vocab", type=int, default=10_000,
                    help="keep the most frequent words of WikiText-2 (others -> <unk>); 0 = all 33,278")
     p.add_argument("--hidden", type=int, default=128, help="D = H of the word models")
+    p.add_argument("--layers", type=int, default=1, help="stacked layers of the word LSTM (the RNN has 1)")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout of the word models")
     p.add_argument("--char-hidden", type=int, default=256)
+    p.add_argument("--char-layers", type=int, default=1)
+    p.add_argument("--char-dropout", type=float, default=0.0)
+    p.add_argument("--checkpoints", type=Path, default=None,
+                   help="folder for one fit_lm checkpoint per model: a killed run resumes from them")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--skip-words", action="store_true")
     p.add_argument("--skip-chars", action="store_true")
     p.add_argument("--cpu", action="store_true", help="stay on the CPU even with CUDA present")
@@ -134,6 +166,13 @@ def main(argv=None) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "argv": sys.argv[1:] if argv is None else list(argv)}
     print(f"device: {meta['device']}; torch {meta['torch']}; python {meta['python']}", flush=True)
+    progress = not args.no_progress
+    if args.checkpoints is not None:
+        args.checkpoints.mkdir(parents=True, exist_ok=True)
+
+    def ckpt(tag: str) -> Path | None:
+        return None if args.checkpoints is None else args.checkpoints / f"{tag}.pt"
+
     rows = []
     t0 = time.perf_counter()
     if not args.skip_words:
@@ -152,10 +191,18 @@ def main(argv=None) -> int:
             row = ngram_rows(full_ids, len(full_vocab), [(3, "kneser_ney")])[0]
             row["model"] += f", full |V| = {len(full_vocab):,}"
             rows.append(row)
-        for name, cell, lr in [("RNN (tanh)", "rnn", 2e-3), ("LSTM", "lstm", 3e-3)]:
+        rnn_epochs = args.word_epochs if args.rnn_epochs is None else args.rnn_epochs
+        for name, cell, lr, layers, epochs, minutes in [
+                ("RNN (tanh)", "rnn", 2e-3, 1, rnn_epochs, None),
+                ("LSTM", "lstm", args.word_lr, args.layers, args.word_epochs, args.word_minutes)]:
+            if epochs == 0:
+                continue
             rows.append(rnn_row(name, "WikiText-2 (words)", cell, ids["train"], ids["valid"], ids["test"], V,
-                                emb=args.hidden, hidden=args.hidden, batch=32, seq_len=35, lr=lr,
-                                steps=args.word_steps, device=device))
+                                emb=args.hidden, hidden=args.hidden, layers=layers, dropout=args.dropout,
+                                batch=args.word_batch, seq_len=35, lr=lr, epochs=epochs,
+                                steps=args.word_steps or None, eval_every=args.eval_every or None, device=device,
+                                progress=progress, checkpoint=ckpt(cell),
+                                seconds=None if minutes is None else 60 * minutes))
     if not args.skip_chars:
         text = load_tiny_shakespeare()
         cv = Vocab(tokenize_chars(text), specials=(), unk=None)
@@ -165,8 +212,10 @@ def main(argv=None) -> int:
         print(f"Tiny Shakespeare: |V| = {len(cv)}, train/valid/test {a:,}/{b - a:,}/{len(ids) - b:,} chars",
               flush=True)
         rows.append(rnn_row("char LSTM", "Tiny Shakespeare (chars)", "lstm", ids[:a], ids[a:b], ids[b:],
-                            len(cv), emb=64, hidden=args.char_hidden, batch=32, seq_len=100, lr=3e-3,
-                            steps=args.char_steps, device=device, tie=False))
+                            len(cv), emb=64, hidden=args.char_hidden, layers=args.char_layers,
+                            dropout=args.char_dropout, batch=32, seq_len=100, lr=3e-3, epochs=args.char_epochs,
+                            steps=args.char_steps or None, eval_every=args.eval_every or None, device=device,
+                            tie=False, progress=progress, checkpoint=ckpt("char")))
     meta["total_seconds"] = time.perf_counter() - t0
     print(f"total {meta['total_seconds']:.0f} s", flush=True)
     if args.json is not None:
