@@ -151,6 +151,20 @@ def test_learns_reversal_in_a_few_seconds(one_thread):
     assert acc >= 0.9, f"exact-match accuracy {acc:.2f} after {len(losses)} steps"
 
 
+def test_fit_with_a_given_optimizer_continues_its_state(one_thread):
+    # two calls of one epoch with one optimizer == one call of two epochs (same batches, same Adam moments)
+    train = reversal_pairs(200, vocab_size=8, min_len=2, max_len=5, generator=torch.Generator().manual_seed(0))
+    whole = Seq2Seq(8, 8, 8, 16, generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(2)
+    expected = fit(whole, train, epochs=2, batch_size=32, lr=1e-2, generator=g)
+    split = Seq2Seq(8, 8, 8, 16, generator=torch.Generator().manual_seed(1))
+    opt = torch.optim.Adam(split.parameters(), lr=1e-2)
+    g = torch.Generator().manual_seed(2)
+    got = [loss for _ in range(2) for loss in fit(split, train, batch_size=32, optimizer=opt, generator=g)]
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert opt.state  # the optimizer passed in is the one that stepped
+
+
 def test_sequence_nll_ignores_padding():
     logits = torch.zeros(2, 1, 4)
     nll, count = sequence_nll(logits, torch.tensor([[3], [PAD]]))

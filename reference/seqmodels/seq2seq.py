@@ -317,14 +317,17 @@ def batch_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], *, pad: in
 
 def fit(model: Seq2Seq, pairs, *, epochs: int = 1, batch_size: int = 64, lr: float = 1e-3,
         clip: float | None = 1.0, generator: torch.Generator | None = None, device=None,
-        max_seconds: float | None = None, callback=None) -> list[float]:
+        max_seconds: float | None = None, callback=None,
+        optimizer: torch.optim.Optimizer | None = None) -> list[float]:
     """Adam on shuffled mini-batches (sorted by length within pools of 20 batches,
     which cuts padding); returns the loss of every step. ``callback(step, loss)``
-    is called after each step; training stops early after ``max_seconds``."""
+    is called after each step; training stops early after ``max_seconds``.
+    Pass ``optimizer`` to continue with its state across calls (one call per
+    epoch, say, with an evaluation between); ``lr`` is then ignored."""
     import time
 
     device = device or next(model.parameters()).device
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
     losses, start = [], time.perf_counter()
     for _ in range(epochs):
         order = torch.randperm(len(pairs), generator=generator).tolist()
