@@ -137,3 +137,16 @@ def test_plot_shows_training_and_validation_curves():
     assert list(val.get_xdata()) == [1.0, 2.0, 3.0]
     with pytest.raises(ValueError, match="'epoch' or 'step'"):
         plot_lm_history(hist, x="time")
+
+
+@pytest.mark.gpu
+def test_trains_on_cuda_and_its_checkpoint_resumes_on_the_cpu(tmp_path):
+    path = tmp_path / "run.pt"
+    cpu_whole, _ = _run(_model(), epochs=2)
+    gpu_model = _model().cuda()
+    first, _ = _run(gpu_model, epochs=1, checkpoint=path)
+    assert first["steps"] > 0 and next(gpu_model.parameters()).is_cuda
+    resumed, _ = _run(_model(seed=5), epochs=2, checkpoint=path)  # a CPU model continues the CUDA run
+    assert resumed["steps"] == cpu_whole["steps"]
+    # cuDNN and the CPU differ in the last bits, not in what is learnt
+    assert resumed["losses"] == pytest.approx(cpu_whole["losses"], rel=1e-3)
