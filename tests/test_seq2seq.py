@@ -121,7 +121,7 @@ def test_translate_with_beam_search_finds_more_probable_outputs():
     _, (src, lengths, _) = small_batch(4)
     kw = dict(bos=torch.full((4,), BOS), eos=EOS, max_len=8)
     greedy = greedy_search(model.step_fn(), model.encode(src, lengths), **kw)
-    beam = beam_search(model.step_fn(), model.encode(src, lengths), beam_size=8, n_best=1, **kw)
+    beam = beam_search(model.step_fn(), model.encode(src, lengths), beam_size=8, **kw)  # n_best = K
     assert translate(model, src, lengths, beam_size=8, max_len=8) == \
         [[w for w in s if w != EOS] for s in beam.best()]
     assert (beam.log_probs[:, 0] >= greedy.log_probs[:, 0] - 1e-9).all()

@@ -355,6 +355,8 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths, *, beam_size: int 
               max_len: int | None = None, length_penalty=None) -> list[list[int]]:
     """Decode every source with greedy (beam_size=1) or beam search; <eos> is stripped.
 
+    Beam search runs until K hypotheses have finished and returns the best of
+    them under ``length_penalty`` (see :func:`seqmodels.decoding.beam_search`).
     max_len defaults to 2 * S + 10 target tokens.
     """
     check_positive_int("beam_size", beam_size)
@@ -368,7 +370,10 @@ def translate(model: Seq2Seq, src: torch.Tensor, src_lengths, *, beam_size: int 
         if beam_size == 1:
             hyps = greedy_search(model.step_fn(), state, **kw)
         else:
-            hyps = beam_search(model.step_fn(), state, beam_size=beam_size, n_best=1, **kw)
+            # run until all K hypotheses have finished (chapter 7's default): stopping at the first
+            # finished one would return it before longer, better-scoring ones can finish, and leave
+            # a length penalty nothing to rank
+            hyps = beam_search(model.step_fn(), state, beam_size=beam_size, **kw)
     finally:
         model.train(was_training)
     return [[w for w in seq if w != model.eos] for seq in hyps.best()]
