@@ -1,7 +1,7 @@
 """Suite-wide markers: `gpu` needs CUDA, `slow` runs only on request.
 
 Markers are declared in pyproject.toml. Fixtures for one topic belong in
-that topic's test files, not here.
+that topic's test files; fixtures that several topics use live here.
 """
 
 import os
@@ -29,3 +29,15 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip_gpu)
         if item.get_closest_marker("slow") is not None and not run_slow:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test: for tiny training loops on a loaded machine, thread hand-offs
+    cost far more than the arithmetic."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

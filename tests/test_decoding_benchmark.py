@@ -1,18 +1,12 @@
 """The decoding benchmark runs with tiny sizes and finds batched and one-at-a-time outputs identical."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "decoding.py"
+from _helpers import load_benchmark
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("decoding_benchmark", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("decoding")
 
 
 def test_benchmark_runs_and_checks_identical_outputs(capsys):

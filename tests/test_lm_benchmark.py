@@ -1,24 +1,15 @@
 """benchmarks/language_models.py runs end to end on tiny made-up corpora and writes its table."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import torch
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "language_models.py"
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("bench_lm", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    return bench
+from _helpers import load_benchmark
 
 
 def test_benchmark_writes_every_row(tmp_path, monkeypatch):
-    bench = _load_bench()
+    bench = load_benchmark("language_models")
     gen = torch.Generator().manual_seed(0)
     words = [f"w{i}" for i in range(40)]
 

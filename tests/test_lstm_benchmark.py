@@ -1,16 +1,12 @@
 """benchmarks/lstm.py runs and reports all three implementations with ratios (tiny sizes)."""
 
-import importlib.util
 import re
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "lstm.py"
+from _helpers import load_benchmark
 
 
 def test_benchmark_prints_ratios_for_every_implementation(capsys):
-    spec = importlib.util.spec_from_file_location("bench_lstm", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("lstm")
     assert bench.main(["--case", "tiny", "--repeats", "2", "--warmup", "0", "--cpu"]) == 0
     out = capsys.readouterr().out
     assert "case tiny: T=4 B=2 D=8 H=8" in out

@@ -107,14 +107,6 @@ def test_sampled_scores_equal_the_full_product():
         torch.testing.assert_close(s_noise, expected)
 
 
-@pytest.fixture
-def one_thread():
-    # 200 tiny steps: on a loaded machine, thread hand-offs cost 50x the arithmetic.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_nce_output_layer_learns_a_self_normalized_distribution(one_thread):
     # One context, many steps of sampled NCE: the model's exp(s) approaches p_data and Z approaches 1.

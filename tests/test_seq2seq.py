@@ -129,14 +129,6 @@ def test_translate_with_beam_search_finds_more_probable_outputs():
         "with K = 8 beam search should beat greedy on some sentence"
 
 
-@pytest.fixture
-def one_thread():
-    """Small ops: one thread is fastest; the suite's setting is restored afterwards."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def test_learns_reversal_in_a_few_seconds(one_thread):
     g = torch.Generator().manual_seed(0)

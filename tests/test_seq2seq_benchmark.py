@@ -1,16 +1,12 @@
 """benchmarks/seq2seq_multi30k.py runs end to end on a sliver of Multi30k (tiny model, seconds)."""
 
-import importlib.util
 import re
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "seq2seq_multi30k.py"
+from _helpers import load_benchmark
 
 
 def test_benchmark_trains_decodes_and_reports_greedy_and_beam(capsys, tmp_path):
-    spec = importlib.util.spec_from_file_location("bench_seq2seq", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("seq2seq_multi30k")
     res = bench.main(["--device", "cpu", "--small", "--minutes", "0.02", "--emb", "8", "--hidden", "8",
                       "--train-pairs", "300", "--val-pairs", "50", "--test-pairs", "20", "--beam", "3",
                       "--json", str(tmp_path / "r.json")])

@@ -1,16 +1,12 @@
 """benchmarks/softmax_approx.py runs and reports the three output layers with ratios (tiny sizes)."""
 
-import importlib.util
 import re
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "softmax_approx.py"
+from _helpers import load_benchmark
 
 
 def test_benchmark_prints_a_row_per_output_layer_and_vocabulary(capsys):
-    spec = importlib.util.spec_from_file_location("bench_softmax_approx", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("softmax_approx")
     assert bench.main(["--tiny", "--vocab", "30", "--vocab", "70", "--repeats", "1", "--warmup", "0", "--cpu"]) == 0
     out = capsys.readouterr().out
     assert "GPU figures are not measured" in out

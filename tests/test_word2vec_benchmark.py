@@ -1,14 +1,12 @@
 """Smoke test of benchmarks/word2vec.py on a sliver of WikiText-2 (needs the data and gensim)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from seqmodels.data import MissingDataError, load_wikitext2  # noqa: E402
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "word2vec.py"
+from _helpers import load_benchmark
 
 
 def test_benchmark_runs_on_a_sliver(tmp_path):
@@ -16,9 +14,7 @@ def test_benchmark_runs_on_a_sliver(tmp_path):
         load_wikitext2("train")
     except MissingDataError as err:   # only outside the course set-up (make sets SEQ_DATA_DIR)
         pytest.skip(f"WikiText-2 not available: {err}")
-    spec = importlib.util.spec_from_file_location("bench_word2vec", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("word2vec")
     out = tmp_path / "r.json"
     assert bench.main(["--max-lines", "150", "--epochs", "1", "--dim", "16", "--threads", "1", "--workers", "1",
                        "--device", "cpu", "--json", str(out)]) == 0
