@@ -107,7 +107,6 @@ def test_sampled_scores_equal_the_full_product():
         torch.testing.assert_close(s_noise, expected)
 
 
-
 def test_nce_output_layer_learns_a_self_normalized_distribution(one_thread):
     # One context, many steps of sampled NCE: the model's exp(s) approaches p_data and Z approaches 1.
     g = gen(5)

@@ -129,7 +129,6 @@ def test_translate_with_beam_search_finds_more_probable_outputs():
         "with K = 8 beam search should beat greedy on some sentence"
 
 
-
 def test_learns_reversal_in_a_few_seconds(one_thread):
     g = torch.Generator().manual_seed(0)
     train = reversal_pairs(1500, vocab_size=8, min_len=2, max_len=6, generator=g)
