@@ -51,6 +51,17 @@ def test_learns_a_periodic_stream():
     assert hist["best"]["valid_ppl"] < 1.2, hist["best"]
 
 
+def test_evaluations_within_an_epoch_and_none_just_before_its_end():
+    hist, _ = _run(_model(), epochs=2, eval_every=4, lr_decay=None)   # 12 windows per epoch
+    assert [e["step"] for e in hist["evals"]] == [4, 8, 12, 16, 20, 24]
+    hist, _ = _run(_model(), epochs=2, eval_every=5, lr_decay=None)   # window 10 is 2 < 2.5 from the end
+    assert [e["step"] for e in hist["evals"]] == [5, 12, 17, 24]
+    hist, _ = _run(_model(), epochs=2, eval_every=7, lr_decay=None)   # window 7 is 5 >= 3.5 from the end
+    assert [e["step"] for e in hist["evals"]] == [7, 12, 19, 24]
+    hist, _ = _run(_model(), epochs=2, eval_every=10, lr_decay=None)  # window 10 is 2 < 5 from the end
+    assert [e["step"] for e in hist["evals"]] == [12, 24]
+
+
 def test_learning_rate_decays_when_validation_does_not_improve():
     # the optimizer owns one parameter outside the model, so the model (and its validation loss) never changes:
     # every evaluation after the first fails to improve, and each multiplies the learning rate by lr_decay
@@ -71,8 +82,9 @@ def test_interrupted_run_resumes_exactly(tmp_path):
     _run(reference, epochs=3, eval_every=5)
 
     path = tmp_path / "run.pt"
-    first, _ = _run(_model(), epochs=3, eval_every=5, max_steps=15, checkpoint=path)  # stops mid-epoch 2
-    assert first["stopped"] == "max_steps" and first["steps"] == 15
+    # 12 windows per epoch: evaluations after window 5 and at the end; stop at one, in epoch 2
+    first, _ = _run(_model(), epochs=3, eval_every=5, max_steps=17, checkpoint=path)
+    assert first["stopped"] == "max_steps" and first["steps"] == 17
     resumed_model = _model(seed=99)  # different start weights: all must come from the checkpoint
     second, _ = _run(resumed_model, epochs=3, eval_every=5, checkpoint=path)
     assert second["steps"] == whole["steps"]

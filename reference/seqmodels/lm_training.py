@@ -6,8 +6,8 @@ state, mean cross-entropy over the B * t targets, backward, gradient-norm
 clipping, optimizer step. An epoch is one pass over the stream; the state is
 reset to zeros at the start of each epoch.
 
-Every ``eval_every`` steps (default: at the end of each epoch) the model is
-scored on the validation stream. If the validation loss did not improve on
+At the end of each epoch, and every ``eval_every`` steps within an epoch,
+the model is scored on the validation stream. If the validation loss did not improve on
 the best so far, every learning rate is multiplied by ``lr_decay`` (the
 schedule of the PyTorch word-language-model example); the best weights are
 kept and loaded back at the end. A checkpoint file, written at every
@@ -117,8 +117,10 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
             (counting those of a resumed checkpoint) or this much wall time
             of this call.
         max_norm: gradient-norm clipping threshold (``None``: no clipping).
-        eval_every: validate every this many steps, and at the end of every
-            epoch and of the run; default: at epoch ends and the end only.
+        eval_every: also validate after every ``eval_every`` windows of an
+            epoch, except within ``eval_every / 2`` windows of its end (the
+            epoch's own evaluation is close enough); default: at epoch ends
+            and at the end of the run only.
         eval_seq_len: window length for scoring ``valid``.
         lr_decay: multiply every learning rate by this when the validation
             loss does not improve on the best so far (``None``: constant).
@@ -230,7 +232,9 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
                 bar.update(1)
                 if len(hist["losses"]) % 20 == 0:
                     bar.set_postfix_str(_postfix(hist), refresh=False)
-                if eval_every is not None and hist["steps"] % eval_every == 0 and window < per_epoch:
+                # counted within the epoch, so that no evaluation falls a few steps before the epoch's
+                # own: two nearly equal scores would count as "no improvement" and decay the rate
+                if eval_every is not None and window % eval_every == 0 and per_epoch - window >= eval_every / 2:
                     validate()
                     save()
             if stop:
