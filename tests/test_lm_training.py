@@ -118,7 +118,7 @@ def test_progress_bar_goes_to_stdout(capsys):
 def test_bad_inputs_give_clear_errors(tmp_path):
     model = _model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match=r"\(T, B\) stream"):
+    with pytest.raises(ValueError, match=r"shape \(T, B\), got shape \(10,\)"):
         fit_lm(model, torch.zeros(10, dtype=torch.long), opt)
     with pytest.raises(TypeError, match="integer token ids"):
         fit_lm(model, torch.zeros(10, 2), opt)
@@ -136,6 +136,18 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="different model"):
         fit_lm(bigger, _stream(), torch.optim.SGD(bigger.parameters(), lr=0.1), checkpoint=path,
                progress=False)
+    with pytest.raises(ValueError, match="seq_len=10.*seq_len=7.*position in the stream"):
+        fit_lm(model, _stream(), opt, seq_len=7, checkpoint=path, progress=False)
+
+
+def test_kept_best_weights_are_copies_not_views_of_the_live_parameters():
+    from seqmodels.lm_training import _copy_to
+
+    model = _model()
+    kept = _copy_to(model.state_dict(), "cpu")
+    with torch.no_grad():
+        model.E.weight.add_(1.0)
+    assert not torch.equal(kept["E.weight"], model.E.weight)
 
 
 def test_plot_shows_training_and_validation_curves():
@@ -147,6 +159,10 @@ def test_plot_shows_training_and_validation_curves():
     assert "validation" in labels and any(label.startswith("training") for label in labels)
     val = ax.get_lines()[labels.index("validation")]
     assert list(val.get_xdata()) == [1.0, 2.0, 3.0]
+    # a thinned history (means of `every` steps, as the benchmark stores it) lands on the same step axis
+    thinned = {**hist, "every": 3, "losses": [sum(hist["losses"][i:i + 3]) / 3 for i in range(0, 36, 3)]}
+    ax = plot_lm_history(thinned, x="step", smooth=1)
+    assert list(ax.get_lines()[0].get_xdata()) == [3.0 * k for k in range(1, 13)]
     with pytest.raises(ValueError, match="'epoch' or 'step'"):
         plot_lm_history(hist, x="time")
 

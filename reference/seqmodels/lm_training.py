@@ -24,6 +24,7 @@ import math
 import os
 import sys
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from tqdm import tqdm
 
 from ._checks import check_positive_int
 from .clipping import clip_grad_norm
-from .lm import detach_state, evaluate, lm_loss
+from .data import bptt_batches
+from .lm import _check_ids, detach_state, evaluate, lm_loss
 
 __all__ = ["fit_lm", "plot_lm_history"]
 
@@ -40,11 +42,7 @@ CHECKPOINT_FORMAT = "seqmodels.fit_lm/1"
 
 
 def _check_stream(name: str, data: torch.Tensor) -> None:
-    if not isinstance(data, torch.Tensor) or data.dim() != 2:
-        got = tuple(data.shape) if isinstance(data, torch.Tensor) else type(data).__name__
-        raise ValueError(f"{name}: expected a (T, B) stream of token ids (seqmodels.data.batchify), got {got}")
-    if data.is_floating_point() or data.dtype == torch.bool:
-        raise TypeError(f"{name}: expected integer token ids (torch.long), got dtype {data.dtype}")
+    _check_ids(name, data, ("T", "B"))
     if data.shape[0] < 2:
         raise ValueError(f"{name}: a stream needs T >= 2 rows (an input and its target), got T = {data.shape[0]}")
 
@@ -53,21 +51,14 @@ def _windows_per_epoch(T: int, seq_len: int) -> int:
     return math.ceil((T - 1) / seq_len)
 
 
-def _to_cpu(obj: Any) -> Any:
+def _copy_to(obj: Any, device) -> Any:
+    """A detached copy (never a view of live parameters) of nested tensors on ``device``."""
     if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().clone()
+        return obj.detach().to(device, copy=True)
     if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
+        return {k: _copy_to(v, device) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_cpu(v) for v in obj)
-    return obj
-
-
-def _to_device(obj: Any, device: torch.device) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_device(v, device) for v in obj)
+        return type(obj)(_copy_to(v, device) for v in obj)
     return obj
 
 
@@ -167,16 +158,21 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
             raise FileNotFoundError(f"checkpoint {path}: folder {path.parent} does not exist; create it first")
         if path.exists():
             ck = _load(path, model)
+            saved = ck["history"]
+            if (saved["seq_len"], saved["windows_per_epoch"]) != (seq_len, per_epoch):
+                raise ValueError(f"checkpoint {path}: saved for seq_len={saved['seq_len']} and "
+                                 f"{saved['windows_per_epoch']} windows per epoch, resumed with seq_len={seq_len} "
+                                 f"and {per_epoch}: its position in the stream would be wrong")
             model.load_state_dict(ck["model"])
             optimizer.load_state_dict(ck["optimizer"])
             hist, epoch, window = ck["history"], ck["epoch"], ck["window"]
-            state, best_weights = _to_device(ck["state"], device), ck["best_model"]
+            state, best_weights = _copy_to(ck["state"], device), ck["best_model"]
 
     def save() -> None:
         if path is not None:
-            _save(path, {"format": CHECKPOINT_FORMAT, "model": _to_cpu(model.state_dict()),
-                         "optimizer": _to_cpu(optimizer.state_dict()), "history": hist, "epoch": epoch,
-                         "window": window, "state": _to_cpu(state), "best_model": best_weights})
+            _save(path, {"format": CHECKPOINT_FORMAT, "model": _copy_to(model.state_dict(), "cpu"),
+                         "optimizer": _copy_to(optimizer.state_dict(), "cpu"), "history": hist, "epoch": epoch,
+                         "window": window, "state": _copy_to(state, "cpu"), "best_model": best_weights})
 
     def validate() -> None:
         nonlocal best_weights
@@ -192,7 +188,7 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
             best = hist["best"]
             if best is None or row["valid_loss"] < best["valid_loss"]:
                 hist["best"] = row
-                best_weights = _to_cpu(model.state_dict())
+                best_weights = _copy_to(model.state_dict(), "cpu")
             elif lr_decay is not None:
                 for group in optimizer.param_groups:
                     group["lr"] *= lr_decay
@@ -207,24 +203,21 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
     try:
         while epoch < epochs:
             stop = None
-            starts = range(window * seq_len, train.shape[0] - 1, seq_len)
-            for i in starts:
+            for inputs, targets in islice(bptt_batches(train, seq_len), window, None):  # resume mid-epoch
                 if max_steps is not None and hist["steps"] >= max_steps:
                     stop = "max_steps"
                 elif max_seconds is not None and time.perf_counter() - start >= max_seconds:
                     stop = "max_seconds"
                 if stop:
                     break
-                t = min(seq_len, train.shape[0] - 1 - i)
-                inputs, targets = train[i:i + t], train[i + 1:i + 1 + t]
-                logits, state = model(inputs, detach_state(state))
+                logits, state = model(inputs, state)
                 loss = lm_loss(logits, targets)
                 optimizer.zero_grad()
                 loss.backward()
                 if max_norm is not None:
                     clip_grad_norm(model.parameters(), max_norm)
                 optimizer.step()
-                state = detach_state(state)
+                state = detach_state(state)  # truncation: the next window does not backpropagate into this one
                 hist["losses"].append(loss.item())
                 hist["steps"] += 1
                 hist["tokens"] += targets.numel()
@@ -265,10 +258,12 @@ def _postfix(hist: dict) -> str:
 
 def plot_lm_history(history: dict, ax=None, *, x: str = "epoch", smooth: int = 20, uniform: float | None = None,
                     unit: str = "token"):
-    """Training loss (moving average over ``smooth`` steps) and validation loss against epochs or steps.
+    """Training loss (moving average over ``smooth`` points) and validation loss against epochs or steps.
 
-    ``uniform``: draw the loss of the uniform model, log |V|, for scale.
-    Returns the matplotlib axes.
+    ``history``: what :func:`fit_lm` returns, or a thinned copy whose
+    ``losses`` are means over ``history["every"]`` consecutive steps (as the
+    language-model benchmark stores it). ``uniform``: draw the loss of the
+    uniform model, log |V|, for scale. Returns the matplotlib axes.
     """
     import matplotlib.pyplot as plt
 
@@ -277,13 +272,14 @@ def plot_lm_history(history: dict, ax=None, *, x: str = "epoch", smooth: int = 2
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.2))
     scale = 1.0 / history["windows_per_epoch"] if x == "epoch" else 1.0
+    every = history.get("every", 1)
     losses = torch.tensor(history["losses"], dtype=torch.float64)
     if len(losses):
         k = max(1, min(smooth, len(losses)))
         avg = torch.nn.functional.avg_pool1d(losses[None, None], k, stride=1)[0, 0]
-        steps = torch.arange(k, len(losses) + 1, dtype=torch.float64)
-        ax.plot(losses.new_tensor(range(1, len(losses) + 1)) * scale, losses, alpha=0.25, color="C0")
-        ax.plot(steps * scale, avg, color="C0", label=f"training (mean of {k} steps)")
+        ends = every * torch.arange(1, len(losses) + 1, dtype=torch.float64)  # last step of each point
+        ax.plot(ends * scale, losses, alpha=0.25, color="C0")
+        ax.plot(ends[k - 1:] * scale, avg, color="C0", label=f"training (mean of {k * every} steps)")
     evals = [e for e in history["evals"] if e["valid_loss"] is not None]
     if evals:
         ax.plot([e["step"] * scale for e in evals], [e["valid_loss"] for e in evals], "o-", color="C3",
