@@ -98,7 +98,7 @@ def rnn_row(name: str, data_name: str, cell: str, train, valid, test, V: int, *,
     test_ppl = evaluate(model, batchify(test, eval_batch).to(device), seq_len=64)[1]
     params = sum(p.numel() for p in model.parameters())
     losses = hist["losses"]
-    every = max(1, len(losses) // 200)  # keep the JSON small: the curve as means of `every` steps
+    every = max(1, len(losses) // 200)  # keep the JSON small: plot_lm_history reads means of `every` steps
     row = {"model": name, "data": data_name,
            "size": f"{params:,} params ({layers} x H={hidden}, D={emb}{', tied' if tie else ''}"
                    f"{f', dropout {dropout}' if dropout else ''})",
@@ -108,8 +108,8 @@ def rnn_row(name: str, data_name: str, cell: str, train, valid, test, V: int, *,
            "eval_seconds": time.perf_counter() - start, "valid_ppl": valid_ppl, "test_ppl": test_ppl,
            "first_loss": losses[0], "last_loss": sum(losses[-20:]) / len(losses[-20:]),
            "curve": {"every": every, "windows_per_epoch": hist["windows_per_epoch"],
-                     "train_loss": [sum(losses[i:i + every]) / len(losses[i:i + every])
-                                    for i in range(0, len(losses), every)],
+                     "losses": [sum(losses[i:i + every]) / len(losses[i:i + every])
+                                for i in range(0, len(losses), every)],
                      "evals": [{k: e[k] for k in ("step", "epoch", "valid_loss", "lr", "seconds")}
                                for e in hist["evals"]]}}
     print(_fmt(row), flush=True)
