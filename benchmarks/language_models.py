@@ -41,8 +41,8 @@ import torch
 from seqmodels.data import (Vocab, batchify, load_tiny_shakespeare, load_wikitext2, tokenize_chars,
                             tokenize_lines)
 from seqmodels.lm import RNNLM, evaluate
-from seqmodels.lm_training import fit_lm
-from seqmodels.ngram import NGramLM
+from seqmodels.lm import fit_lm
+from seqmodels.lm import NGramLM
 
 
 def device_name(device: torch.device) -> str:

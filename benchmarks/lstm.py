@@ -21,8 +21,8 @@ import time
 import torch
 from torch import nn
 
-from seqmodels.fused_lstm import compile_enabled
-from seqmodels.lstm import LSTM
+from seqmodels.recurrent import compile_enabled
+from seqmodels.recurrent import LSTM
 
 CASES = {
     "gpu": dict(T=256, B=64, D=1024, H=1024),

@@ -24,12 +24,10 @@ import time
 
 import torch
 
-from seqmodels.bleu import sacre_bleu
 from seqmodels.data import Vocab, load_multi30k
-from seqmodels.seq2seq import (Seq2Seq, batch_pairs, detokenize, sequence_nll, split_punctuation,
+from seqmodels.seq2seq import (Seq2Seq, batch_pairs, detokenize, sacre_bleu, sequence_nll, split_punctuation,
                                train_step, translate)
-
-PAD, BOS, EOS = 0, 2, 3   # seqmodels.data.Vocab: <pad>=0 <unk>=1 <bos>=2 <eos>=3
+from seqmodels.specials import BOS, EOS, PAD
 
 
 def parse_args(argv=None):

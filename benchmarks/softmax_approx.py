@@ -9,8 +9,8 @@ One step = embedding -> one-layer LSTM -> output layer -> loss -> backward -> Ad
 not depend on the text; the Zipf law makes the Huffman tree realistic). Output layers:
 
   full:  F.cross_entropy(h @ W_hy^T + b_y, y)                 O(|V| H) per position
-  nce:   seqmodels.nce.NCEOutput, k noise words shared by the batch, unigram q (power 1)
-  hsm:   seqmodels.hsoftmax.HierarchicalSoftmax over the Huffman tree of the Zipf counts  O(L(w) H)
+  nce:   seqmodels.softmax.NCEOutput, k noise words shared by the batch, unigram q (power 1)
+  hsm:   seqmodels.softmax.HierarchicalSoftmax over the Huffman tree of the Zipf counts  O(L(w) H)
 
 Times are medians over repeats after warm-up, float32; ratios are steps/s against the full softmax
 on the same device in the same run. "tiny" sizes (--tiny) only check that the script works.
@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seqmodels.hsoftmax import HierarchicalSoftmax
-from seqmodels.huffman import expected_code_length, huffman_tree
-from seqmodels.nce import NCEOutput
-from seqmodels.noise import NoiseSampler
+from seqmodels.softmax import HierarchicalSoftmax
+from seqmodels.softmax import expected_code_length, huffman_tree
+from seqmodels.softmax import NCEOutput
+from seqmodels.embeddings import NoiseSampler
 
 VOCABS = (10_000, 33_278, 100_000)
 SIZES = dict(T=35, B=20, E=256, H=256, k=100)

@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seqmodels.attention import (MultiHeadAttention, causal_mask, lecture_attention, lecture_weights,
+from seqmodels.transformer import (MultiHeadAttention, causal_mask, lecture_self_attention, lecture_weights,
                                  merge_heads, multi_head_attention, scaled_dot_product_attention,
                                  simple_self_attention, split_heads)
-from seqmodels.positional import sinusoidal_positional_encoding
+from seqmodels.transformer import sinusoidal_positional_encoding
 
 DT = torch.float64
 
@@ -112,7 +112,7 @@ def test_lecture_form_equals_qkv_form(h, cross):
     Y, A = multi_head_attention(X, W_Q, W_K, W_V, W_O, h, C=C, mask=mask)
     L, R, P, O = lecture_weights(W_Q, W_K, W_V, W_O, h)
     assert L.shape == (h, d, d // h) and R.shape == (h, d // h, d) and P.shape == (h, d, d // h)
-    Y2, A2 = lecture_attention(X, L, R, P, O, C=C, mask=mask)
+    Y2, A2 = lecture_self_attention(X, L, R, P, O, C=C, mask=mask)
     torch.testing.assert_close(Y2, Y)
     torch.testing.assert_close(A2, A)
     # Each head's bilinear form X L_j R_j C^T has rank at most l = d / h.

@@ -1,4 +1,4 @@
-"""Explicit BPTT (seqmodels.bptt) against torch.autograd and central finite differences.
+"""Explicit BPTT (seqmodels.recurrent) against torch.autograd and central finite differences.
 
 The check_* helpers take a device so test_rnn_gpu.py runs the same comparisons on CUDA.
 """
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from seqmodels import elman_forward_backward, rnn_bptt, rnn_forward
+from seqmodels.recurrent import elman_forward_backward, rnn_bptt, rnn_forward
 
 F64 = torch.float64
 ACTIVATIONS = ["tanh", "relu", "sigmoid"]

@@ -1,9 +1,9 @@
-"""Tests for seqmodels.embedding_eval, with gensim's KeyedVectors and scipy as the oracles."""
+"""Tests for seqmodels.embeddings, with gensim's KeyedVectors and scipy as the oracles."""
 
 import pytest
 import torch
 
-from seqmodels.embedding_eval import (
+from seqmodels.embeddings import (
     analogy,
     eval_data_path,
     evaluate_analogies,

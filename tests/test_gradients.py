@@ -1,11 +1,11 @@
-"""seqmodels.gradients: ||dJ/dh_t|| against closed forms and explicit Jacobian products."""
+"""seqmodels.recurrent: ||dJ/dh_t|| against closed forms and explicit Jacobian products."""
 import math
 
 import pytest
 import torch
 
-from seqmodels.gradients import hidden_gradient_norms, jacobian_product_norms, spectral_radius
-from seqmodels.rnn import rnn_forward
+from seqmodels.recurrent import hidden_gradient_norms, jacobian_product_norms, spectral_radius
+from seqmodels.recurrent import rnn_forward
 
 
 def _problem(T, B, D, H, seed, scale=1.0):

@@ -1,10 +1,10 @@
-"""seqmodels.clipping.clip_grad_norm against torch.nn.utils.clip_grad_norm_ on copies of the same gradients."""
+"""seqmodels.recurrent.clip_grad_norm against torch.nn.utils.clip_grad_norm_ on copies of the same gradients."""
 import math
 
 import pytest
 import torch
 
-from seqmodels.clipping import clip_grad_norm
+from seqmodels.recurrent import clip_grad_norm
 
 
 def _params(seed, scale=1.0, shapes=((3, 4), (5,), (2, 2, 2))):

@@ -1,4 +1,4 @@
-"""GRU (seqmodels.gru) against torch.nn.GRU, brute force and gradcheck.
+"""GRU (seqmodels.recurrent) against torch.nn.GRU, brute force and gradcheck.
 
 The check_* helpers take a device so test_lstm_gpu.py runs the same comparisons on CUDA.
 """
@@ -13,7 +13,7 @@ from torch.testing import assert_close
 from _helpers import randn, randomize_
 from test_lstm import sigma
 
-from seqmodels.gru import GRU, gru_cell, gru_forward
+from seqmodels.recurrent import GRU, gru_cell, gru_forward
 from seqmodels.recurrent import gated_classifier
 
 F64 = torch.float64

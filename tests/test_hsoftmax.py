@@ -1,4 +1,4 @@
-"""Hierarchical softmax (seqmodels.hsoftmax): normalization, brute-force path products, gradients."""
+"""Hierarchical softmax (seqmodels.softmax): normalization, brute-force path products, gradients."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqmodels.hsoftmax import HierarchicalSoftmax, hsoftmax_log_prob, hsoftmax_log_probs
-from seqmodels.huffman import balanced_tree, huffman_tree
+from seqmodels.softmax import HierarchicalSoftmax, hsoftmax_log_prob, hsoftmax_log_probs
+from seqmodels.softmax import balanced_tree, huffman_tree
 
 DT = torch.float64
 

@@ -1,4 +1,4 @@
-"""Huffman and balanced trees (seqmodels.huffman) against brute force over code lengths."""
+"""Huffman and balanced trees (seqmodels.softmax) against brute force over code lengths."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.huffman import balanced_tree, code_lengths, expected_code_length, huffman_tree
+from seqmodels.softmax import balanced_tree, code_lengths, expected_code_length, huffman_tree
 
 
 def check_is_prefix_code(tree):

@@ -1,9 +1,9 @@
-"""seqmodels.init: identity and orthogonal recurrent weights."""
+"""seqmodels.recurrent: identity and orthogonal recurrent weights."""
 import pytest
 import torch
 
-from seqmodels.init import identity_matrix, init_recurrent_, orthogonal_matrix
-from seqmodels.rnn import ElmanRNN
+from seqmodels.recurrent import identity_matrix, init_recurrent_, orthogonal_matrix
+from seqmodels.recurrent import LSTM, ElmanRNN
 
 
 def test_orthogonal_matrix_is_orthogonal_with_unit_eigenvalues():
@@ -45,7 +45,7 @@ def test_init_recurrent_identity_sets_every_layer_and_direction():
     init_recurrent_(rnn, "identity", input_std=0.001, generator=torch.Generator().manual_seed(5))
     for layer in range(2):
         for direction in range(2):
-            W_xh, W_hh, b_h = rnn.layer_params(layer, direction)
+            W_xh, W_hh, b_h = rnn.layer_params(layer, direction).values()
             assert torch.equal(W_hh, torch.eye(6)) and torch.equal(b_h, torch.zeros(6))
             assert 0 < W_xh.abs().max() < 0.01
     changed = [n for n, p in rnn.named_parameters() if not torch.equal(p, before[n])]
@@ -54,11 +54,11 @@ def test_init_recurrent_identity_sets_every_layer_and_direction():
 
 def test_init_recurrent_orthogonal_keeps_inputs_and_bias():
     rnn = ElmanRNN(3, 5)
-    W_xh, W_hh, b_h = (p.clone() for p in rnn.layer_params(0))
+    W_xh, W_hh, b_h = (p.clone() for p in rnn.layer_params(0).values())
     init_recurrent_(rnn, "orthogonal", gain=1.0, generator=torch.Generator().manual_seed(6))
     new = rnn.layer_params(0)
-    assert torch.equal(new[0], W_xh) and torch.equal(new[2], b_h)
-    torch.testing.assert_close(new[1].T @ new[1], torch.eye(5), atol=1e-5, rtol=0)
+    assert torch.equal(new["W_xh"], W_xh) and torch.equal(new["b_h"], b_h)
+    torch.testing.assert_close(new["W_hh"].T @ new["W_hh"], torch.eye(5), atol=1e-5, rtol=0)
 
 
 def test_an_orthogonal_linear_rnn_keeps_the_norm_of_its_state():
@@ -76,3 +76,8 @@ def test_bad_arguments():
         init_recurrent_(torch.nn.Linear(2, 3), "identity")
     with pytest.raises(ValueError, match="hidden_size"):
         orthogonal_matrix(0)
+
+
+def test_init_recurrent_of_a_gated_network_is_refused_with_a_clear_message():
+    with pytest.raises(TypeError, match="ElmanRNN.*got LSTM"):
+        init_recurrent_(LSTM(3, 4), "orthogonal")

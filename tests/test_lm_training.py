@@ -1,4 +1,4 @@
-"""seqmodels.lm_training.fit_lm: epochs, validation, learning-rate decay, checkpoints that resume exactly."""
+"""seqmodels.lm.fit_lm: epochs, validation, learning-rate decay, checkpoints that resume exactly."""
 
 import math
 
@@ -7,7 +7,7 @@ import torch
 
 from seqmodels.data import batchify
 from seqmodels.lm import RNNLM, evaluate
-from seqmodels.lm_training import fit_lm, plot_lm_history
+from seqmodels.lm import fit_lm, plot_lm_history
 
 V = 7
 
@@ -141,7 +141,7 @@ def test_bad_inputs_give_clear_errors(tmp_path):
 
 
 def test_kept_best_weights_are_copies_not_views_of_the_live_parameters():
-    from seqmodels.lm_training import _copy_to
+    from seqmodels.lm.training import _copy_to
 
     model = _model()
     kept = _copy_to(model.state_dict(), "cpu")

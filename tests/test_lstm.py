@@ -1,4 +1,4 @@
-"""LSTM (seqmodels.lstm, seqmodels.recurrent) against torch.nn.LSTM, brute force and gradcheck.
+"""LSTM (seqmodels.recurrent, seqmodels.recurrent) against torch.nn.LSTM, brute force and gradcheck.
 
 The check_* helpers take a device so test_lstm_gpu.py runs the same comparisons on CUDA.
 """
@@ -12,7 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
 from _helpers import randn, randomize_
 
-from seqmodels.lstm import LSTM, gate_names, lstm_cell, lstm_forward
+from seqmodels.recurrent import LSTM, gate_names, lstm_cell, lstm_forward
 from seqmodels.recurrent import gated_classifier
 
 F64 = torch.float64

@@ -1,4 +1,4 @@
-"""The fast LSTM path (seqmodels.fused_lstm): hand-written backward against autograd and torch.nn.LSTM."""
+"""The fast LSTM path (seqmodels.recurrent): hand-written backward against autograd and torch.nn.LSTM."""
 
 import itertools
 import warnings
@@ -9,9 +9,9 @@ from torch.testing import assert_close
 from _helpers import randn
 from test_lstm import check_lstm_matches_torch, random_weights
 
-from seqmodels import fused_lstm
-from seqmodels.fused_lstm import fused_lstm_forward
-from seqmodels.lstm import LSTM, lstm_forward
+from seqmodels.recurrent import fused_lstm
+from seqmodels.recurrent import fused_lstm_forward
+from seqmodels.recurrent import LSTM, lstm_forward
 
 
 def check_fused_matches_plain(device, compile, T=6, B=3, D=4, Hn=5, seed=0, dtype=torch.float64):

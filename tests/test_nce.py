@@ -1,4 +1,4 @@
-"""NCE and negative sampling (seqmodels.nce) against direct formulas, exact expectations and autograd."""
+"""NCE and negative sampling (seqmodels.softmax) against direct formulas, exact expectations and autograd."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqmodels.noise import NoiseSampler
-from seqmodels.nce import (NCEOutput, negative_sampling_loss, nce_expected_loss, nce_gradient_weights,
+from seqmodels.embeddings import NoiseSampler
+from seqmodels.softmax import (NCEOutput, negative_sampling_loss, nce_expected_loss, nce_gradient_weights,
                            nce_loss, sampled_scores)
 
 DT = torch.float64

@@ -1,4 +1,4 @@
-"""seqmodels.ngram against a brute-force dictionary implementation of the formulas."""
+"""seqmodels.lm against a brute-force dictionary implementation of the formulas."""
 
 import math
 from collections import Counter
@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 import torch
 
-from seqmodels.ngram import SMOOTHINGS, NGramLM, distinct_ngrams
+from seqmodels.lm import SMOOTHINGS, NGramLM, distinct_ngrams
 
 V = 6
 

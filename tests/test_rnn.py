@@ -1,4 +1,4 @@
-"""Forward pass of the Elman RNN (seqmodels.rnn) against torch.nn.RNN and brute force.
+"""Forward pass of the Elman RNN (seqmodels.recurrent) against torch.nn.RNN and brute force.
 
 The check_* helpers take a device so test_rnn_gpu.py runs the same comparisons on CUDA.
 """
@@ -12,7 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
 from _helpers import randn, randomize_
 
-from seqmodels import ElmanRNN, RNNSequenceClassifier, rnn_cell, rnn_forward
+from seqmodels.recurrent import ElmanRNN, RNNSequenceClassifier, rnn_cell, rnn_forward
 
 F64 = torch.float64
 
@@ -79,7 +79,7 @@ def check_elman_matches_torch(device, num_layers, bidirectional, activation,
     for layer in range(num_layers):
         for direction in range(dirs):
             s = f"_l{layer}" + ("_reverse" if direction else "")
-            W_xh, W_hh, b_h = model.layer_params(layer, direction)
+            W_xh, W_hh, b_h = model.layer_params(layer, direction).values()
             assert_close(W_xh.grad, getattr(rnn, "weight_ih" + s).grad, msg=f"W_xh{s}")
             assert_close(W_hh.grad, getattr(rnn, "weight_hh" + s).grad, msg=f"W_hh{s}")
             # b_h = b_ih + b_hh, so its gradient equals each of theirs.
@@ -350,7 +350,7 @@ def test_error_bad_lengths():
 
 
 def test_generator_makes_initial_weights_reproducible_without_global_seed():
-    from seqmodels import RNNSequenceClassifier
+    from seqmodels.recurrent import RNNSequenceClassifier
 
     a = RNNSequenceClassifier(3, 4, 2, num_layers=2, generator=torch.Generator().manual_seed(7))
     torch.rand(5)  # the global generator must play no part

@@ -21,7 +21,7 @@ from test_rnn import (
     check_rnn_forward_matches_torch,
 )
 
-from seqmodels import ElmanRNN, elman_forward_backward
+from seqmodels.recurrent import ElmanRNN, elman_forward_backward
 
 pytestmark = pytest.mark.gpu
 CUDA = "cuda"

@@ -1,4 +1,4 @@
-"""Samplers (seqmodels.sampling): filters against direct definitions, draws against frequencies."""
+"""Samplers (seqmodels.decoding): filters against direct definitions, draws against frequencies."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqmodels.decoding import table_step
-from seqmodels.sampling import apply_temperature, nucleus_filter, sample, sample_next, top_k_filter
+from seqmodels.decoding import apply_temperature, nucleus_filter, sample, sample_next, top_k_filter
 
 DT = torch.float64
 

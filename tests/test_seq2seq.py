@@ -7,8 +7,10 @@ from torch import nn
 from torch.testing import assert_close
 
 from seqmodels.decoding import beam_search, greedy_search
-from seqmodels.seq2seq import (BOS, EOS, PAD, Seq2Seq, batch_pairs, fit, reversal_pairs,
-                               sequence_nll, teacher_forcing_loss, translate)
+from seqmodels.seq2seq import Seq2Seq, batch_pairs, fit, sequence_nll, teacher_forcing_loss, translate
+from seqmodels.data import Vocab
+from seqmodels.specials import BOS, EOS, PAD, SPECIALS
+from seqmodels.tasks import reversal_pairs
 
 F64 = torch.float64
 
@@ -168,7 +170,7 @@ def test_bad_inputs_give_clear_errors():
     src = torch.tensor([[3, 4], [5, PAD]])
     with pytest.raises(TypeError, match="token ids"):
         model.encode(src.double(), [2, 1])
-    with pytest.raises(ValueError, match="at most S = 2"):
+    with pytest.raises(ValueError, match=r"in \[1, T\] = \[1, 2\]"):
         model.encode(src, [3, 1])
     with pytest.raises(ValueError, match="expected 2 lengths"):
         model.encode(src, [2, 1, 1])
@@ -187,3 +189,29 @@ def test_cuda_matches_cpu():
     assert_close(gpu.cpu(), cpu)
     assert translate(model, src.cuda(), lengths.cuda(), beam_size=3) == \
         translate(model.cpu(), src, lengths, beam_size=3)
+
+
+def test_default_model_with_default_vocabulary_decodes_its_words(one_thread):
+    # Seq2Seq, batch_pairs and Vocab all take their special ids from seqmodels.specials: a model built
+    # with its defaults must start at the vocabulary's <bos> and stop at its <eos> (it once used <unk>
+    # as BOS and <bos> as EOS).
+    vocab = Vocab("the cat sat on a mat".split())
+    assert (vocab["<pad>"], vocab["<bos>"], vocab["<eos>"]) == (PAD, BOS, EOS)
+    g = torch.Generator().manual_seed(0)
+    words = vocab.itos[len(SPECIALS):]
+
+    def sentence():
+        n = int(torch.randint(2, 5, (), generator=g))
+        return [words[int(i)] for i in torch.randint(len(words), (n,), generator=g)]
+
+    texts = [sentence() for _ in range(1600)]
+    pairs = [(vocab.encode(t), vocab.encode(t[::-1])) for t in texts]
+    model = Seq2Seq(len(vocab), len(vocab), 16, 32, generator=torch.Generator().manual_seed(1))
+    assert (model.pad, model.bos, model.eos) == (PAD, BOS, EOS)
+    fit(model, pairs[:1500], epochs=4, batch_size=32, lr=1e-2, generator=torch.Generator().manual_seed(2))
+    src, lengths, tgt = batch_pairs(pairs[1500:])
+    assert (tgt[0] == vocab["<bos>"]).all()
+    outs = [vocab.decode(o) for o in translate(model, src, lengths)]
+    exact = sum(o == t[::-1] for o, t in zip(outs, texts[1500:])) / 100
+    assert exact >= 0.9, f"exact reversals {exact:.2f}; outputs like {outs[:3]}"
+    assert not any(tok in SPECIALS for o in outs for tok in o)

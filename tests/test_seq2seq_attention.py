@@ -1,5 +1,5 @@
-"""Attention (seqmodels.seq2seq_attention) against the formulas written one word at a time,
-finite differences, and unpadded computations; BLEU (seqmodels.bleu) against sacrebleu."""
+"""Attention (seqmodels.seq2seq) against the formulas written one word at a time,
+finite differences, and unpadded computations; BLEU (seqmodels.seq2seq) against sacrebleu."""
 
 import math
 
@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from seqmodels.bleu import bleu_from_tokens, sacre_bleu
-from seqmodels.seq2seq_attention import (Attention, additive_energies, attention_context,
+from seqmodels.seq2seq import bleu_from_tokens, sacre_bleu
+from seqmodels.seq2seq import (Attention, additive_energies, attention_context,
                                          lecture_attention, masked_softmax,
-                                         multiplicative_energies, padding_mask)
+                                         multiplicative_energies, length_mask)
 
 F64 = torch.float64
 
@@ -37,13 +37,13 @@ def make_case(seed, B=4, S=6, D_f=5, H_s=3):
     g = torch.Generator().manual_seed(seed)
     lengths = [S, 2, 1, 4][:B]
     return (randn(g, B, H_s), randn(g, B, S, D_f), randn(g, D_f, H_s), lengths,
-            padding_mask(lengths, S))
+            length_mask(lengths, S, batch_first=True))
 
 
 def test_padding_mask_marks_real_words():
-    m = padding_mask([3, 1], 4)
+    m = length_mask([3, 1], 4, batch_first=True)
     assert m.tolist() == [[True, True, True, False], [True, False, False, False]]
-    assert padding_mask(torch.tensor([2, 5])).shape == (2, 5)
+    assert length_mask(torch.tensor([2, 5]), batch_first=True).shape == (2, 5)
 
 
 def test_lecture_attention_matches_word_by_word_formula():
@@ -113,7 +113,7 @@ def test_attention_module_equals_functions(kind):
     H_s = D_f = 5
     att = Attention(kind, H_s, D_f, attention_size=4, dtype=F64, generator=g)
     s, F = randn(g, 3, H_s), randn(g, 3, 4, D_f)
-    mask = padding_mask([4, 2, 3], 4)
+    mask = length_mask([4, 2, 3], 4, batch_first=True)
     c, a = att(s, F, mask)
     if kind == "additive":
         u = additive_energies(s, F, att.W_s, att.W_f, att.w)
@@ -135,7 +135,7 @@ def test_attention_gradients_match_finite_differences(kind):
     att = Attention(kind, 3, 4, attention_size=3, dtype=F64, generator=g)
     s = randn(g, 2, 3).requires_grad_(True)
     F = randn(g, 2, 5, 4).requires_grad_(True)
-    mask = padding_mask([5, 3], 5)
+    mask = length_mask([5, 3], 5, batch_first=True)
     assert torch.autograd.gradcheck(lambda s, F: att(s, F, mask)[0], (s, F))
 
 
@@ -153,8 +153,8 @@ def test_bad_inputs_give_clear_errors():
         Attention("dot", 3, 4)
     with pytest.raises(ValueError, match="kind"):
         Attention("cosine", 3, 3)
-    with pytest.raises(ValueError, match="at least one word"):
-        padding_mask([2, 0])
+    with pytest.raises(ValueError, match="at least one step"):
+        length_mask([2, 0], batch_first=True)
 
 
 # ---------------------------------------------------------------------------- BLEU

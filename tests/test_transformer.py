@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.attention import causal_mask
+from seqmodels.transformer import causal_mask
 from seqmodels.decoding import beam_search, greedy_search
 from seqmodels.transformer import (DecoderBlock, EncoderBlock, PositionwiseMLP, TransformerLM,
                                    TransformerSeq2Seq)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from seqmodels.attention import causal_mask, multi_head_attention
+from seqmodels.transformer import causal_mask, multi_head_attention
 from seqmodels.decoding import beam_search
 from seqmodels.transformer import TransformerLM
 

@@ -1,12 +1,12 @@
-"""seqmodels.truncated: the truncated-BPTT loop carries the state and cuts the gradient."""
+"""seqmodels.recurrent: the truncated-BPTT loop carries the state and cuts the gradient."""
 import math
 
 import pytest
 import torch
 
-from seqmodels.bptt import rnn_bptt
-from seqmodels.rnn import ElmanRNN, rnn_forward
-from seqmodels.truncated import RNNTagger, truncated_bptt
+from seqmodels.recurrent import rnn_bptt
+from seqmodels.recurrent import ElmanRNN, rnn_forward
+from seqmodels.recurrent import RNNTagger, truncated_bptt
 
 
 def _stream(T, B, D, seed):
@@ -33,7 +33,7 @@ def test_accumulated_gradient_equals_explicit_truncated_bptt(T, k):
     rnn = _rnn(D, H, seed=1)
     losses, _ = truncated_bptt(rnn, X, G, k, lambda H_c, G_c: (H_c * G_c).sum())
     assert len(losses) == math.ceil(T / k)
-    W_xh, W_hh, b_h = rnn.layer_params(0)
+    W_xh, W_hh, b_h = rnn.layer_params(0).values()
     h0 = torch.zeros(B, H, dtype=torch.float64)
     with torch.no_grad():
         H_seq = rnn_forward(X, h0, W_xh, W_hh, b_h)

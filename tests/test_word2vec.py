@@ -1,4 +1,4 @@
-"""Tests for seqmodels.word2vec: losses and hand-derived gradients against autograd,
+"""Tests for seqmodels.embeddings: losses and hand-derived gradients against autograd,
 subsampling, window pairs against brute force, and the trainer on a tiny synthetic corpus."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.word2vec import (
+from seqmodels.embeddings import (
     build_corpus,
     cbow_contexts,
     cbow_ns_grad,
@@ -172,7 +172,7 @@ def test_ns_step_is_one_sgd_step_on_the_summed_loss():
     C0 = torch.zeros(4, 5)
     centres, contexts = window_pairs(7, 2, dynamic=False)
     order = torch.randperm(centres.numel(), generator=g)
-    from seqmodels.noise import NoiseSampler
+    from seqmodels.embeddings import NoiseSampler
     neg = NoiseSampler(counts).sample(centres.numel(), 2, generator=g)
     x, y = ids[centres[order]], ids[contexts[order]]
     W, C = W0.clone().requires_grad_(True), C0.clone().requires_grad_(True)

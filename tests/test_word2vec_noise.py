@@ -1,9 +1,9 @@
-"""Tests for seqmodels.noise: the unigram^0.75 noise distribution and its sampler."""
+"""Tests for seqmodels.embeddings: the unigram^0.75 noise distribution and its sampler."""
 
 import pytest
 import torch
 
-from seqmodels.noise import NoiseSampler, unigram_noise_probs
+from seqmodels.embeddings import NoiseSampler, unigram_noise_probs
 
 
 def test_probs_match_formula_by_hand():

@@ -1,40 +1,22 @@
-"""Reference implementations for the sequence-modeling course.
+"""Reference implementations for the sequence-modeling course, one subpackage per part of the book.
 
-One module per concept, named after the chapter's idea; the most used names are re-exported
-here (``import seqmodels as sm; sm.rnn_forward(...)``), the rest are imported from their module:
-
-- ``seqmodels.rnn``, ``seqmodels.bptt``: the Elman RNN and its explicit backward pass (chapter 1)
-- ``seqmodels.gradients``, ``clipping``, ``init``, ``truncated``: vanishing/exploding gradients (chapter 2)
-- ``seqmodels.lstm``, ``gru``, ``recurrent``, ``fused_lstm``: gated RNNs (chapter 3)
-- ``seqmodels.decoding``, ``sampling``: greedy and beam search over a step function, samplers
+- ``seqmodels.recurrent``: chapters 1-3, the Elman RNN and BPTT, vanishing/exploding gradients, LSTM and GRU
+- ``seqmodels.lm``: chapter 4, n-gram and recurrent language models and their training loop
+- ``seqmodels.embeddings``: chapter 5, word2vec, the unigram^0.75 noise distribution, evaluation
+- ``seqmodels.softmax``: chapter 6, noise-contrastive estimation, Huffman trees, hierarchical softmax
+- ``seqmodels.decoding``: chapter 7, greedy, beam and exhaustive search over a step function, sampling
+- ``seqmodels.seq2seq``: chapter 8, encoder-decoder with attention, training, translation, BLEU
+- ``seqmodels.transformer``: chapter 9, self-attention, positions, transformer blocks and models
+- ``seqmodels.data``: corpora (download, cache, sha256), vocabularies and batching
 - ``seqmodels.tasks``: synthetic tasks that train in seconds
+- ``seqmodels.specials``: the special tokens <pad>, <unk>, <bos>, <eos> and their ids
+
+Conventions (see reference/README.md): tensors are time-major, (T, B, ...), unless a docstring says
+otherwise; argument checks live in ``seqmodels._checks``, padding lengths and masks in
+``seqmodels._sequence``.
 """
 
-from .activations import ACTIVATIONS
-from .bptt import elman_forward_backward, rnn_bptt
-from .clipping import clip_grad_norm
-from .decoding import beam_search, greedy_search
-from .gru import GRU, gru_cell, gru_forward
-from .lstm import LSTM, lstm_cell, lstm_forward
-from .rnn import ElmanRNN, RNNSequenceClassifier, rnn_cell, rnn_forward
-from .sampling import sample
+from . import data, decoding, embeddings, lm, recurrent, seq2seq, softmax, specials, tasks, transformer
 
-__all__ = [
-    "ACTIVATIONS",
-    "GRU",
-    "LSTM",
-    "ElmanRNN",
-    "RNNSequenceClassifier",
-    "beam_search",
-    "clip_grad_norm",
-    "elman_forward_backward",
-    "greedy_search",
-    "gru_cell",
-    "gru_forward",
-    "lstm_cell",
-    "lstm_forward",
-    "rnn_bptt",
-    "rnn_cell",
-    "rnn_forward",
-    "sample",
-]
+__all__ = ["data", "decoding", "embeddings", "lm", "recurrent", "seq2seq", "softmax", "specials", "tasks",
+           "transformer"]

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import torch
 
+from ._checks import check_positive_int
+from .specials import SPECIALS
+
 
 def _occurrences(tokens: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor:
     """Boolean (N, L - P + 1): does ``pattern`` start at each position of each row?"""
@@ -103,3 +106,25 @@ def adding_problem_batch(batch_size: int, length: int, generator: torch.Generato
     markers[second, columns] = 1.0
     targets = values[first, columns] + values[second, columns]
     return torch.stack([values, markers], dim=-1), targets
+
+
+def reversal_pairs(n: int, *, vocab_size: int = 13, min_len: int = 3, max_len: int = 10,
+                   generator: torch.Generator | None = None) -> list[tuple[list[int], list[int]]]:
+    """n pairs (x, reversed x) of random words 4 .. vocab_size-1 (ids 0 .. 3 are ``seqmodels.specials``).
+
+    Output word t copies input word S + 1 - t, so a trained attention
+    concentrates on the anti-diagonal; a model without attention must keep the
+    whole sentence in one vector.
+    """
+    check_positive_int("n", n)
+    first = len(SPECIALS)
+    if vocab_size <= first:
+        raise ValueError(f"vocab_size: expected at least {first + 1} ({first} special ids + 1 word), got {vocab_size}")
+    if not (isinstance(min_len, int) and isinstance(max_len, int) and 1 <= min_len <= max_len):
+        raise ValueError(f"expected 1 <= min_len <= max_len, got {min_len}, {max_len}")
+    lengths = torch.randint(min_len, max_len + 1, (n,), generator=generator).tolist()
+    pairs = []
+    for L in lengths:
+        x = torch.randint(first, vocab_size, (L,), generator=generator).tolist()
+        pairs.append((x, x[::-1]))
+    return pairs

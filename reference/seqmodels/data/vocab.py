@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Sequence
 
-DEFAULT_SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>")
+from ..specials import EOS_TOKEN, SPECIALS, UNK_TOKEN
+
+#: the specials every default Vocab starts with (ids 0 .. 3, see seqmodels.specials)
+DEFAULT_SPECIALS = SPECIALS
 
 
 def tokenize_chars(text: str) -> list[str]:
@@ -27,7 +30,7 @@ def tokenize_words(text: str, lowercase: bool = False) -> list[str]:
     return (text.lower() if lowercase else text).split()
 
 
-def tokenize_lines(lines: Iterable[str], eos: str | None = "<eos>", lowercase: bool = False) -> list[str]:
+def tokenize_lines(lines: Iterable[str], eos: str | None = EOS_TOKEN, lowercase: bool = False) -> list[str]:
     """Word tokens of many lines in one stream, with ``eos`` after every line.
 
     ``tokenize_lines(load_wikitext2("train"))`` is the standard WikiText-2
@@ -47,7 +50,7 @@ class Vocab:
     """Numbering of tokens: ``stoi[token] -> id`` and ``itos[id] -> token``.
 
     Ids ``0 .. len(specials)-1`` are the specials in the order given
-    (by default ``<pad>``=0, ``<unk>``=1, ``<bos>``=2, ``<eos>``=3), then the
+    (by default ``seqmodels.specials``: ``<pad>``=0, ``<unk>``=1, ``<bos>``=2, ``<eos>``=3), then the
     kept tokens by decreasing count, ties in order of first occurrence (so
     the numbering is deterministic). A special that also occurs in the text
     (WikiText-2 contains ``<unk>``) keeps its special id.
@@ -66,7 +69,7 @@ class Vocab:
 
     def __init__(self, tokens: Iterable[str] | Counter = (), *, min_freq: int = 1,
                  max_size: int | None = None, specials: Sequence[str] = DEFAULT_SPECIALS,
-                 unk: str | None = "<unk>"):
+                 unk: str | None = UNK_TOKEN):
         if isinstance(tokens, str):
             raise TypeError("tokens: expected an iterable of tokens, got one str "
                             "(tokenize it first: tokenize_chars or tokenize_words)")
@@ -93,7 +96,7 @@ class Vocab:
         self.unk_id: int | None = None if unk is None else self.stoi[unk]
 
     @classmethod
-    def from_itos(cls, itos: Sequence[str], unk: str | None = "<unk>") -> "Vocab":
+    def from_itos(cls, itos: Sequence[str], unk: str | None = UNK_TOKEN) -> "Vocab":
         """Rebuild a vocabulary from its ``itos`` list (e.g. saved with a model)."""
         if len(set(itos)) != len(itos):
             raise ValueError("itos contains a token twice")
