@@ -210,7 +210,7 @@ def test_rnn_bptt_rejects_callable_activation_and_bad_shapes():
 def test_elman_forward_backward_rejects_bad_targets_and_params():
     g = torch.Generator().manual_seed(7)
     X, targets, h_init, params = random_elman(g, T=3, B=2, D=2, H=3, K=4)
-    with pytest.raises(ValueError, match=r"targets: expected class indices in \[0, K\) = \[0, 4\)"):
+    with pytest.raises(ValueError, match=r"targets: class indices must lie in \[0, K\) = \[0, 4\)"):
         elman_forward_backward(X, targets + 4, h_init, params)
     with pytest.raises(TypeError, match="targets: expected integer class indices"):
         elman_forward_backward(X, targets.double(), h_init, params)

@@ -143,7 +143,7 @@ def test_step_rejects_a_stale_cache():
 
 def test_lm_bad_tokens():
     lm = TransformerLM(5, d=8, num_heads=2, n_layers=1)
-    with pytest.raises(ValueError, match=r"token ids must lie in \[0, 5\)"):
+    with pytest.raises(ValueError, match=r"token ids must lie in \[0, V\) = \[0, 5\)"):
         lm(torch.tensor([[1, 7]]))
     with pytest.raises(TypeError, match="torch.long"):
         lm(torch.tensor([[1.0, 2.0]]))

@@ -131,8 +131,49 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
 
 def check_positive_int(name: str, value, *, allow_none: bool = False):
     """Check that ``value`` is an int >= 1 (or ``None`` when allowed); return it."""
+    if value is not None and not isinstance(value, bool) and isinstance(value, int) and value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return check_int(name, value, min=1, allow_none=allow_none)
+
+
+def check_int(name: str, value, *, min: int = 0, allow_none: bool = False):
+    """Check that ``value`` is an int >= ``min`` (bool is not an int here); return it."""
     if value is None and allow_none:
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < min:
+        raise ValueError(f"{name}: expected an int >= {min}, got {value!r}")
     return value
+
+
+def check_token_ids(
+    name: str,
+    ids,
+    shape: Sequence[Dim] | None,
+    dims: MutableMapping[str, tuple[int, str]] | None = None,
+    *,
+    vocab_size: int | None = None,
+    what: str = "token ids",
+    size_name: str = "V",
+) -> torch.Tensor:
+    """Check that ``ids`` is an integer tensor of the named ``shape`` with values in [0, vocab_size).
+
+    Token ids, class indices and word ids index a table, so a float or bool tensor is a mistake
+    (most often: the one-hot inputs passed instead of the ids). ``shape=None`` accepts any shape.
+    Returns ``ids`` as torch.long.
+    """
+    if shape is None and isinstance(ids, torch.Tensor):
+        shape = (None,) * ids.dim()
+    check_tensor(name, ids, shape if shape is not None else (), dims, floating=False)
+    if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
+        raise TypeError(f"{name}: expected integer {what} (torch.long), got dtype {ids.dtype}")
+    if vocab_size is not None and ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ValueError(f"{name}: {what} must lie in [0, {size_name}) = [0, {vocab_size}), "
+                         f"got values in [{int(ids.min())}, {int(ids.max())}]")
+    return ids.long()
+
+
+def check_nonempty_time(name: str, X: torch.Tensor) -> torch.Tensor:
+    """A time-major sequence (T, ...) needs at least one step: there is no last state otherwise."""
+    if X.shape[0] == 0:
+        raise ValueError(f"{name}: the sequence length T must be at least 1, got shape (0, ...)")
+    return X

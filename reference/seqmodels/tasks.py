@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_positive_int
+from ._checks import check_int, check_positive_int
 from .specials import SPECIALS
 
 
@@ -55,10 +55,8 @@ def pattern_detection_batch(batch_size: int, length: int, pattern=(0, 1, 2), voc
 
 
 def _check_sizes(batch_size, length, min_length: int) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if isinstance(length, bool) or not isinstance(length, int) or length < min_length:
-        raise ValueError(f"length must be an int >= {min_length}, got {length!r}")
+    check_positive_int("batch_size", batch_size)
+    check_int("length", length, min=min_length)
 
 
 def delayed_recall_batch(batch_size: int, length: int, num_classes: int = 2, num_distractors: int = 4,
@@ -74,10 +72,8 @@ def delayed_recall_batch(batch_size: int, length: int, num_classes: int = 2, num
     ``labels`` (B,) long in [0, K), uniformly distributed.
     """
     _check_sizes(batch_size, length, 1)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
-    if isinstance(num_distractors, bool) or not isinstance(num_distractors, int) or num_distractors < 1:
-        raise ValueError(f"num_distractors must be a positive int, got {num_distractors!r}")
+    check_int("num_classes", num_classes, min=2)
+    check_positive_int("num_distractors", num_distractors)
     labels = torch.randint(num_classes, (batch_size,), generator=generator)
     tokens = num_classes + torch.randint(num_distractors, (length, batch_size), generator=generator)
     tokens[0] = labels

@@ -42,7 +42,7 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 import torch
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import check_int, check_positive_int, check_tensor, check_token_ids
 
 __all__ = [
     "Hypotheses",
@@ -181,17 +181,13 @@ def _sort_pool(tokens, lengths, log_probs, finished, lp, n: int) -> Hypotheses:
 
 def _start(bos, batch_size, eos, max_len):
     check_positive_int("max_len", max_len)
-    if isinstance(eos, bool) or not isinstance(eos, int) or eos < 0:
-        raise ValueError(f"eos: expected a token id (int >= 0), got {eos!r}")
+    check_int("eos", eos, min=0)
     if isinstance(bos, torch.Tensor):
-        if bos.dim() != 1 or bos.is_floating_point() or bos.dtype == torch.bool:
-            raise ValueError(f"bos: expected a 1-D integer tensor (B,) or an int, got "
-                             f"{bos.dtype} of shape {tuple(bos.shape)}")
+        bos = check_token_ids("bos", bos, ("B",))
         if batch_size is not None and batch_size != bos.shape[0]:
             raise ValueError(f"batch_size={batch_size} but bos has {bos.shape[0]} entries")
-        return bos.long()
-    if isinstance(bos, bool) or not isinstance(bos, int) or bos < 0:
-        raise ValueError(f"bos: expected a token id (int >= 0) or a (B,) tensor, got {bos!r}")
+        return bos
+    check_int("bos", bos, min=0)
     batch_size = 1 if batch_size is None else check_positive_int("batch_size", batch_size)
     return torch.full((batch_size,), bos, dtype=torch.long)
 

@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, check_positive_int, check_tensor
+from .._checks import check_choice, check_positive_int, check_tensor, check_token_ids
 from .noise import NoiseSampler
 
 __all__ = [
@@ -362,9 +362,7 @@ def train_word2vec(ids: torch.Tensor, counts, *, dim: int = 100, window: int = 5
     Returns:
         A :class:`Word2VecResult` (vectors on ``device``).
     """
-    check_tensor("ids", ids, ("N",), floating=False)
-    if ids.dtype not in (torch.long, torch.int32):
-        raise TypeError(f"ids: expected integer word ids (torch.long), got {ids.dtype}")
+    ids = check_token_ids("ids", ids, ("N",), what="word ids")
     counts = torch.as_tensor(counts)
     check_tensor("counts", counts, ("V",), floating=False)
     check_choice("model", model, ("skipgram", "cbow"))

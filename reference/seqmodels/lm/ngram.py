@@ -39,7 +39,7 @@ from typing import Sequence
 
 import torch
 
-from .._checks import check_choice, check_positive_int
+from .._checks import check_choice, check_positive_int, check_token_ids
 
 __all__ = ["NGramLM", "SMOOTHINGS", "distinct_ngrams"]
 
@@ -142,14 +142,7 @@ class NGramLM:
     def _check_ids(name: str, ids, V: int) -> torch.Tensor:
         if not isinstance(ids, torch.Tensor):
             ids = torch.as_tensor(list(ids), dtype=torch.long)
-        if ids.is_floating_point() or ids.dtype == torch.bool:
-            raise TypeError(f"{name}: expected integer token ids, got dtype {ids.dtype}")
-        ids = ids.long()
-        if ids.dim() != 1:
-            raise ValueError(f"{name}: expected a 1-D stream of ids, got shape {tuple(ids.shape)}")
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= V):
-            raise ValueError(f"{name}: ids must lie in [0, {V}) (the vocabulary), "
-                             f"got range [{int(ids.min())}, {int(ids.max())}]")
+        ids = check_token_ids(name, ids, ("T",), vocab_size=V)
         return ids
 
     def _keys(self, ids: torch.Tensor, k: int) -> torch.Tensor:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_choice, check_positive_int, check_tensor
+from .._checks import check_choice, check_positive_int, check_tensor, check_token_ids
 from ..recurrent.builtin import TORCH_LAYERS
 
 __all__ = ["RNNLM", "detach_state", "evaluate", "generate", "lm_loss", "sequence_log_probs"]
@@ -38,13 +38,6 @@ def detach_state(state: Any) -> Any:
     if isinstance(state, torch.Tensor):
         return state.detach()
     return tuple(detach_state(s) for s in state)
-
-
-def _check_ids(name: str, ids, shape) -> torch.Tensor:
-    check_tensor(name, ids, shape, floating=False)
-    if ids.is_floating_point() or ids.dtype == torch.bool:
-        raise TypeError(f"{name}: expected integer token ids (torch.long), got dtype {ids.dtype}")
-    return ids
 
 
 class RNNLM(nn.Module):
@@ -97,7 +90,7 @@ class RNNLM(nn.Module):
             p.uniform_(-bound, bound, generator=generator)
 
     def forward(self, X: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
-        _check_ids("X", X, ("T", "B"))
+        check_token_ids("X", X, ("T", "B"))
         if X.numel() and (int(X.min()) < 0 or int(X.max()) >= self.V):
             raise ValueError(f"X: token ids must lie in [0, {self.V}), got range "
                              f"[{int(X.min())}, {int(X.max())}]")
@@ -122,7 +115,7 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int | Non
     """
     dims: dict = {}
     check_tensor("logits", logits, ("T", "B", "V"), dims)
-    _check_ids("targets", targets, ("T", "B"))
+    check_token_ids("targets", targets, ("T", "B"))
     if targets.shape != logits.shape[:2]:
         raise ValueError(f"targets: expected shape (T, B) = {tuple(logits.shape[:2])} like logits, "
                          f"got {tuple(targets.shape)}")
@@ -156,7 +149,7 @@ def sequence_log_probs(model: RNNLM, ids: torch.Tensor, state: Any = None) -> to
     scored. The sum over a column is log P(sentence), the score used to rank
     candidate sentences.
     """
-    _check_ids("ids", ids, ("T", "B"))
+    check_token_ids("ids", ids, ("T", "B"))
     if ids.shape[0] < 2:
         raise ValueError(f"ids: need T >= 2 (a start token and one token to score), got T = {ids.shape[0]}")
     was_training = model.training

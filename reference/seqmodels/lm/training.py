@@ -31,10 +31,10 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, check_token_ids
 from ..recurrent.clipping import clip_grad_norm
 from ..data import bptt_batches
-from .rnn_lm import _check_ids, detach_state, evaluate, lm_loss
+from .rnn_lm import detach_state, evaluate, lm_loss
 
 __all__ = ["fit_lm", "plot_lm_history"]
 
@@ -42,7 +42,7 @@ CHECKPOINT_FORMAT = "seqmodels.fit_lm/1"
 
 
 def _check_stream(name: str, data: torch.Tensor) -> None:
-    _check_ids(name, data, ("T", "B"))
+    check_token_ids(name, data, ("T", "B"))
     if data.shape[0] < 2:
         raise ValueError(f"{name}: a stream needs T >= 2 rows (an input and its target), got T = {data.shape[0]}")
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import torch
 
-from .._checks import check_positive_int, check_tensor
-from .activations import derivative_from_output
-from .rnn import rnn_forward
+from .._checks import check_nonempty_time, check_positive_int, check_tensor, check_token_ids
+from .activations import derivative_from_output, resolve_activation
+from .rnn import _unroll, check_weights
 
 __all__ = ["rnn_bptt", "elman_forward_backward"]
 
@@ -71,17 +71,23 @@ def rnn_bptt(
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
     like = ("X", X)
-    check_tensor("W_xh", W_xh, ("H", "D"), dims, like=like)
-    check_tensor("W_hh", W_hh, ("H", "H"), dims, like=like)
-    check_tensor("b_h", b_h, ("H",), dims, like=like)
+    check_weights(dims, W_xh, W_hh, b_h, like)
     check_tensor("h_init", h_init, ("B", "H"), dims, like=like)
     check_tensor("H", H, ("T", "B", "H"), dims, like=like)
     check_tensor("dL_dH", dL_dH, ("T", "B", "H"), dims, like=like)
+    _check_options(activation, truncate_every)
+    return _bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH, activation, truncate_every)
+
+
+def _check_options(activation, truncate_every) -> None:
     check_positive_int("truncate_every", truncate_every, allow_none=True)
     if callable(activation):
         raise ValueError("rnn_bptt: activation must be a name ('tanh', 'relu', 'sigmoid'), "
                          "since f' is written through h_t; got a callable")
 
+
+def _bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH, activation, truncate_every) -> dict[str, torch.Tensor]:
+    """The backward loop of ``rnn_bptt`` on checked arguments."""
     T = X.shape[0]
     # Every input is a plain tensor; no graph is built even if they require grad.
     with torch.no_grad():
@@ -143,23 +149,21 @@ def elman_forward_backward(
     missing = [k for k in _PARAM_SHAPES if k not in params]
     if missing:
         raise ValueError(f"params: missing {', '.join(missing)} (expected keys {', '.join(_PARAM_SHAPES)})")
-    dims: dict = {}
-    check_tensor("X", X, ("T", "B", "D"), dims)
-    for name, shape in _PARAM_SHAPES.items():
-        check_tensor(name, params[name], shape, dims, like=("X", X))
-    check_tensor("h_init", h_init, ("B", "H"), dims, like=("X", X))
-    check_tensor("targets", targets, ("T", "B"), dims, floating=False)
-    if targets.is_floating_point() or targets.dtype == torch.bool:
-        raise TypeError(f"targets: expected integer class indices (torch.long), got {targets.dtype}")
-    K = params["b_y"].shape[0]
-    if targets.numel() and (targets.min() < 0 or targets.max() >= K):
-        raise ValueError(f"targets: expected class indices in [0, K) = [0, {K}), "
-                         f"got values from {int(targets.min())} to {int(targets.max())}")
-
     W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in _PARAM_SHAPES)
-    T, B = targets.shape
+    dims: dict = {}
+    like = ("X", X)
+    check_nonempty_time("X", check_tensor("X", X, ("T", "B", "D"), dims))
+    check_weights(dims, W_xh, W_hh, b_h, like)
+    check_tensor("W_hy", W_hy, ("K", "H"), dims, like=like)
+    check_tensor("b_y", b_y, ("K",), dims, like=like)
+    check_tensor("h_init", h_init, ("B", "H"), dims, like=like)
+    targets = check_token_ids("targets", targets, ("T", "B"), dims, vocab_size=b_y.shape[0],
+                              what="class indices", size_name="K")
+    _check_options(activation, truncate_every)
+
+    (T, B), K = targets.shape, b_y.shape[0]
     with torch.no_grad():
-        H = rnn_forward(X, h_init, W_xh, W_hh, b_h, activation)
+        H = _unroll(X, h_init, W_xh, W_hh, b_h, resolve_activation(activation))
         Y = H @ W_hy.T + b_y  # (T, B, K)
         log_probs = Y - torch.logsumexp(Y, dim=-1, keepdim=True)
         target_log_probs = log_probs.gather(-1, targets.to(X.device)[..., None]).squeeze(-1)
@@ -171,7 +175,7 @@ def elman_forward_backward(
         dW_hy = dY.reshape(T * B, K).T @ H.reshape(T * B, -1)  # sum_t dY_t^T h_t
         db_y = dY.sum(dim=(0, 1))
         dL_dH = dY @ W_hy  # (T, B, H): dL_t/dh_t through y_t only
-        g = rnn_bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH, activation, truncate_every)
+        g = _bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH, activation, truncate_every)
     grads = {"W_xh": g["W_xh"], "W_hh": g["W_hh"], "b_h": g["b_h"],
              "W_hy": dW_hy, "b_y": db_y, "h_init": g["h_init"]}
     return loss, grads

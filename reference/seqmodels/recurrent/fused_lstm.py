@@ -44,7 +44,7 @@ import warnings
 
 import torch
 
-from .._checks import check_tensor
+from .._checks import check_nonempty_time, check_tensor
 
 __all__ = ["fused_lstm_forward", "compile_enabled"]
 
@@ -189,8 +189,7 @@ def fused_lstm_forward(
     """
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
-    if X.shape[0] == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
+    check_nonempty_time("X", X)
     check_tensor("W_h", W_h, (None, None), like=("X", X))
     if W_h.shape[0] % 4:
         raise ValueError(f"W_h: expected shape (4H, H) with gates i, f, g, o, got {tuple(W_h.shape)}")

@@ -17,8 +17,9 @@ from typing import Callable
 
 import torch
 
-from .._checks import check_tensor
+from .._checks import check_int, check_nonempty_time, check_tensor
 from .activations import Activation, resolve_activation
+from .rnn import _step, check_weights
 
 __all__ = ["hidden_gradient_norms", "spectral_radius", "jacobian_product_norms"]
 
@@ -52,12 +53,9 @@ def hidden_gradient_norms(
     """
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
-    if X.shape[0] == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
+    check_nonempty_time("X", X)
     like = ("X", X)
-    check_tensor("W_xh", W_xh, ("H", "D"), dims, like=like)
-    check_tensor("W_hh", W_hh, ("H", "H"), dims, like=like)
-    check_tensor("b_h", b_h, ("H",), dims, like=like)
+    check_weights(dims, W_xh, W_hh, b_h, like)
     if h_init is None:
         h_init = X.new_zeros(X.shape[1], W_hh.shape[0])
     check_tensor("h_init", h_init, ("B", "H"), dims, like=like)
@@ -70,7 +68,7 @@ def hidden_gradient_norms(
         h = h_init.detach().requires_grad_(True)
         states = []
         for t in range(X.shape[0]):
-            h = f(X[t] @ W_xh.T + h @ W_hh.T + b_h)
+            h = _step(X[t], h, W_xh, W_hh, b_h, f)   # kept apart: autograd then gives the total dJ/dh_t
             states.append(h)
         J = loss_fn(torch.stack(states))
         if not isinstance(J, torch.Tensor) or J.numel() != 1:
@@ -98,8 +96,7 @@ def jacobian_product_norms(W_hh: torch.Tensor, steps: int) -> torch.Tensor:
         (steps + 1,) tensor.
     """
     check_tensor("W_hh", W_hh, ("H", "H"))
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps: expected an int >= 0, got {steps!r}")
+    check_int("steps", steps, min=0)
     W = W_hh.detach()
     P = torch.eye(W.shape[0], dtype=W.dtype, device=W.device)
     norms = [torch.linalg.matrix_norm(P, ord=2)]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_tensor
+from .._checks import check_nonempty_time, check_tensor
 from .stack import RecurrentStack
 
 __all__ = ["gru_cell", "gru_forward", "GRU"]
@@ -100,8 +100,7 @@ def gru_forward(X, h_init, W_x, W_h, b_x, b_h, *, reset_after: bool = True) -> t
     """All hidden states (T, B, H) of a one-layer GRU; ``h_init`` (B, H) or None for zeros."""
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
-    if X.shape[0] == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
+    check_nonempty_time("X", X)
     check_tensor("W_h", W_h, (None, None), like=("X", X))
     if W_h.shape[0] % 3:
         raise ValueError(f"W_h: expected shape (3H, H) with gates r, z, n, got {tuple(W_h.shape)}")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_tensor
+from .._checks import check_nonempty_time, check_tensor
 from .stack import RecurrentStack
 
 __all__ = ["lstm_cell", "lstm_forward", "LSTM", "gate_names"]
@@ -161,8 +161,7 @@ def lstm_forward(
     """
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
-    if X.shape[0] == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
+    check_nonempty_time("X", X)
     G = len(gate_names(coupled))
     check_tensor("W_h", W_h, (None, None), like=("X", X))
     if W_h.shape[0] % G:

@@ -24,17 +24,23 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .._checks import check_tensor
+from .._checks import check_nonempty_time, check_tensor
 from .activations import Activation, resolve_activation
 from .stack import RecurrentStack
 
 __all__ = ["rnn_cell", "rnn_forward", "ElmanRNN"]
 
 
-def _check_weights(dims: dict, W_xh, W_hh, b_h, like) -> None:
+def check_weights(dims: dict, W_xh, W_hh, b_h, like) -> None:
+    """W_xh (H, D), W_hh (H, H), b_h (H,) against ``dims``; shared by every function that takes them."""
     check_tensor("W_xh", W_xh, ("H", "D"), dims, like=like)
     check_tensor("W_hh", W_hh, ("H", "H"), dims, like=like)
     check_tensor("b_h", b_h, ("H",), dims, like=like)
+
+
+def _step(x_t, h_prev, W_xh, W_hh, b_h, f):
+    """h_t = f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h), without checks: the one place the step is written."""
+    return f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
 
 
 def _unroll(
@@ -53,7 +59,7 @@ def _unroll(
     """
     states = []
     for t in range(X.shape[0]):
-        h_new = f(X[t] @ W_xh.T + h @ W_hh.T + b_h)
+        h_new = _step(X[t], h, W_xh, W_hh, b_h, f)
         h = h_new if mask is None else torch.where(mask[t], h_new, h)
         states.append(h)
     return torch.stack(states)
@@ -80,10 +86,9 @@ def rnn_cell(
     """
     dims: dict = {}
     check_tensor("x_t", x_t, ("B", "D"), dims)
-    _check_weights(dims, W_xh, W_hh, b_h, like=("x_t", x_t))
+    check_weights(dims, W_xh, W_hh, b_h, like=("x_t", x_t))
     check_tensor("h_prev", h_prev, ("B", "H"), dims, like=("x_t", x_t))
-    f = resolve_activation(activation)
-    return f(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+    return _step(x_t, h_prev, W_xh, W_hh, b_h, resolve_activation(activation))
 
 
 def rnn_forward(
@@ -109,9 +114,8 @@ def rnn_forward(
     """
     dims: dict = {}
     check_tensor("X", X, ("T", "B", "D"), dims)
-    if X.shape[0] == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
-    _check_weights(dims, W_xh, W_hh, b_h, like=("X", X))
+    check_nonempty_time("X", X)
+    check_weights(dims, W_xh, W_hh, b_h, like=("X", X))
     if h_init is None:
         h_init = X.new_zeros(X.shape[1], W_hh.shape[0])
     check_tensor("h_init", h_init, ("B", "H"), dims, like=("X", X))

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import check_nonempty_time, check_positive_int, check_tensor
 from .._sequence import check_lengths, gather_time, length_mask, reverse_index
 
 __all__ = ["run_stack", "RecurrentStack"]
@@ -238,9 +238,8 @@ class RecurrentStack(nn.Module):
         dims: dict = {"D": (self.input_size, f"{name}.input_size"),
                       "H": (self.hidden_size, f"{name}.hidden_size")}
         check_tensor("X", X, ("T", "B", "D"), dims, like=(first_name, first))
+        check_nonempty_time("X", X)
         T, B, _ = X.shape
-        if T == 0:
-            raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
         n_states = self.num_layers * self.num_directions
         init = self._check_state(state_init, n_states, B, X, dims)
         if lengths is not None:

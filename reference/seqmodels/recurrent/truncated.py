@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import check_nonempty_time, check_positive_int, check_tensor
 from .clipping import clip_grad_norm
 from .rnn import ElmanRNN
 
@@ -73,9 +73,7 @@ def truncated_bptt(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn: expected a function (Y_c, targets_c) -> loss, got {type(loss_fn).__name__}")
 
-    T = X.shape[0]
-    if T == 0:
-        raise ValueError("X: the sequence length T must be at least 1, got shape (0, ...)")
+    T = check_nonempty_time("X", X).shape[0]
     h = h_init
     losses: list[float] = []
     for start in range(0, T, chunk_length):

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .._checks import check_choice, check_positive_int, check_tensor
+from .._checks import check_choice, check_positive_int, check_tensor, check_token_ids
 from ..recurrent.builtin import TORCH_CELLS, TORCH_LAYERS
 from ..specials import BOS, EOS, PAD
 from .._sequence import length_mask
@@ -64,9 +64,7 @@ class DecoderState(NamedTuple):
 
 
 def _check_src(src, src_lengths, device=None):
-    check_tensor("src", src, ("S", "B"), floating=False)
-    if src.is_floating_point() or src.dtype == torch.bool:
-        raise TypeError(f"src: expected token ids (a long tensor (S, B)), got {src.dtype}")
+    check_token_ids("src", src, ("S", "B"))
     S, B = src.shape
     mask = length_mask(src_lengths, S, batch_first=True, device=src.device)
     if mask.shape[0] != B:

@@ -23,21 +23,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_tensor
+from .._checks import check_tensor, check_token_ids
 from .huffman import Tree
 
 __all__ = ["HierarchicalSoftmax", "hsoftmax_log_prob", "hsoftmax_log_probs"]
-
-
-def _check_targets(targets: torch.Tensor, V: int, B: int) -> None:
-    if not isinstance(targets, torch.Tensor) or targets.dtype != torch.long:
-        got = targets.dtype if isinstance(targets, torch.Tensor) else type(targets).__name__
-        raise TypeError(f"targets: expected a torch.long tensor of word ids, got {got}")
-    if targets.shape != (B,):
-        raise ValueError(f"targets: expected shape (B,) = ({B},), got {tuple(targets.shape)}")
-    if B and (targets.min() < 0 or targets.max() >= V):
-        raise ValueError(f"targets: word ids must lie in [0, V) = [0, {V}), got values in "
-                         f"[{int(targets.min())}, {int(targets.max())}]")
 
 
 def _check(h, node_vectors, node_bias, nodes, signs):
@@ -71,7 +60,7 @@ def hsoftmax_log_probs(h, node_vectors, node_bias, nodes, signs) -> torch.Tensor
 def hsoftmax_log_prob(h, node_vectors, node_bias, nodes, signs, targets) -> torch.Tensor:
     """log P(targets[b] | h[b]): (B, H), (B,) -> (B,). Costs L(w) dot products per row."""
     V = _check(h, node_vectors, node_bias, nodes, signs)
-    _check_targets(targets, V, h.shape[0])
+    targets = check_token_ids("targets", targets, (h.shape[0],), vocab_size=V, what="word ids")
     if V == 1:
         return h.new_zeros(h.shape[0])
     path, sign = nodes[targets], signs[targets].to(h.dtype)  # (B, L)

@@ -23,6 +23,8 @@ from typing import Sequence
 
 import torch
 
+from .._checks import check_positive_int
+
 __all__ = ["Tree", "balanced_tree", "code_lengths", "expected_code_length", "huffman_tree"]
 
 
@@ -122,8 +124,7 @@ def huffman_tree(counts: Sequence[float] | torch.Tensor) -> Tree:
 
 def balanced_tree(V: int) -> Tree:
     """A balanced tree over words 0 .. V-1: every code has length floor or ceil of log2 V."""
-    if isinstance(V, bool) or not isinstance(V, int) or V < 1:
-        raise ValueError(f"V: expected a positive int, got {V!r}")
+    check_positive_int("V", V)
     children: dict[int, tuple[int, int]] = {}
     next_id = V
 

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_choice, check_positive_int, check_tensor
+from .._checks import check_choice, check_positive_int, check_tensor, check_token_ids
 from ..embeddings.noise import NoiseSampler
 
 __all__ = [
@@ -138,12 +138,8 @@ def sampled_scores(h, W_hy, b_y, targets, noise):
     if b_y is not None:
         check_tensor("b_y", b_y, ("V",), dims, like=("h", h))
     V = W_hy.shape[0]
-    for name, ids in (("targets", targets), ("noise", noise)):
-        if not isinstance(ids, torch.Tensor) or ids.dtype != torch.long:
-            raise TypeError(f"{name}: expected a torch.long tensor of word ids")
-        if ids.numel() and (ids.min() < 0 or ids.max() >= V):
-            raise ValueError(f"{name}: word ids must lie in [0, V) = [0, {V})")
-    check_tensor("targets", targets, ("B",), dims, floating=False)
+    targets = check_token_ids("targets", targets, ("B",), dims, vocab_size=V, what="word ids")
+    noise = check_token_ids("noise", noise, None, vocab_size=V, what="word ids")
     s_pos = (W_hy[targets] * h).sum(-1)
     if noise.dim() == 1:  # shared: one (B, H) x (H, k) product
         s_noise = h @ W_hy[noise].T

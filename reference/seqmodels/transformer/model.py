@@ -31,7 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import check_positive_int, check_tensor, check_token_ids
 from .attention import MultiHeadAttention, xavier
 from .positional import sinusoidal_positional_encoding
 
@@ -151,16 +151,6 @@ class DecoderBlock(nn.Module):
         return layer.eval()
 
 
-def _check_tokens(name: str, tokens, vocab_size: int) -> torch.Tensor:
-    check_tensor(name, tokens, ("B", "n"), floating=False)
-    if tokens.is_floating_point() or tokens.dtype == torch.bool:
-        raise TypeError(f"{name}: expected token ids (torch.long), got {tokens.dtype}")
-    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= vocab_size):
-        raise ValueError(f"{name}: token ids must lie in [0, {vocab_size}), got values in "
-                         f"[{int(tokens.min())}, {int(tokens.max())}]")
-    return tokens
-
-
 def _past_length(past: Cache | None) -> int:
     return 0 if past is None else past[0][0].shape[2]
 
@@ -229,7 +219,7 @@ class TransformerLM(nn.Module):
 
     def forward_cached(self, tokens: torch.Tensor, past: Cache | None = None) -> tuple[torch.Tensor, Cache]:
         """Logits (B, n, V) of n new tokens after the cached ones, and the grown cache."""
-        _check_tokens("tokens", tokens, self.vocab_size)
+        check_token_ids("tokens", tokens, ("B", "n"), vocab_size=self.vocab_size)
         return self.decoder.run(tokens, None, past)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -271,7 +261,7 @@ class TransformerSeq2Seq(nn.Module):
         return None if src_mask is None else src_mask[:, None, None, :]   # (B, 1, 1, S)
 
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
-        _check_tokens("src", src, self.src_vocab)
+        check_token_ids("src", src, ("B", "n"), vocab_size=self.src_vocab)
         if src_mask is not None:
             check_tensor("src_mask", src_mask, tuple(src.shape), floating=False)
         C = self.src_embed(src)
@@ -281,7 +271,7 @@ class TransformerSeq2Seq(nn.Module):
 
     def decode_cached(self, tgt: torch.Tensor, C: torch.Tensor, past: Cache | None = None,
                       src_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, Cache]:
-        _check_tokens("tgt", tgt, self.tgt_vocab)
+        check_token_ids("tgt", tgt, ("B", "n"), vocab_size=self.tgt_vocab)
         return self.decoder.run(tgt, C, past, self._key_mask(src_mask))
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor,

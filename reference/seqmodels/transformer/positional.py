@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from .._checks import check_positive_int
+from .._checks import check_int, check_positive_int
 
 __all__ = ["sinusoidal_positional_encoding"]
 
@@ -35,8 +35,7 @@ def sinusoidal_positional_encoding(n: int, d: int, *, base: float = 10000.0, off
     """
     check_positive_int("n", n)
     check_positive_int("d", d)
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset: expected an int >= 0, got {offset!r}")
+    check_int("offset", offset, min=0)
     if not base > 1:
         raise ValueError(f"base: expected a number > 1, got {base!r}")
     t = torch.arange(offset, offset + n, dtype=torch.float64, device=device)[:, None]   # (n, 1)
