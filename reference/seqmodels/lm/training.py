@@ -24,6 +24,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -145,107 +146,147 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
     if lr_decay is not None and not 0 < lr_decay <= 1:
         raise ValueError(f"lr_decay: expected a factor in (0, 1] or None, got {lr_decay!r}")
     device = next(model.parameters()).device
+    run = _Run(model, optimizer, valid.to(device) if valid is not None else None, eval_seq_len, lr_decay,
+               _windows_per_epoch(train.shape[0], seq_len), seq_len,
+               Path(checkpoint) if checkpoint is not None else None)
+    run.resume(device)
     train = train.to(device)
-    valid = valid.to(device) if valid is not None else None
-    per_epoch = _windows_per_epoch(train.shape[0], seq_len)
-
-    hist = {"losses": [], "evals": [], "steps": 0, "tokens": 0, "seconds": 0.0, "best": None,
-            "stopped": "epochs", "seq_len": seq_len, "windows_per_epoch": per_epoch}
-    epoch, window, state, best_weights = 0, 0, None, None
-    path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None:
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"checkpoint {path}: folder {path.parent} does not exist; create it first")
-        if path.exists():
-            ck = _load(path, model)
-            saved = ck["history"]
-            if (saved["seq_len"], saved["windows_per_epoch"]) != (seq_len, per_epoch):
-                raise ValueError(f"checkpoint {path}: saved for seq_len={saved['seq_len']} and "
-                                 f"{saved['windows_per_epoch']} windows per epoch, resumed with seq_len={seq_len} "
-                                 f"and {per_epoch}: its position in the stream would be wrong")
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
-            hist, epoch, window = ck["history"], ck["epoch"], ck["window"]
-            state, best_weights = _copy_to(ck["state"], device), ck["best_model"]
-
-    def save() -> None:
-        if path is not None:
-            _save(path, {"format": CHECKPOINT_FORMAT, "model": _copy_to(model.state_dict(), "cpu"),
-                         "optimizer": _copy_to(optimizer.state_dict(), "cpu"), "history": hist, "epoch": epoch,
-                         "window": window, "state": _copy_to(state, "cpu"), "best_model": best_weights})
-
-    def validate() -> None:
-        nonlocal best_weights
-        since = hist["evals"][-1]["step"] if hist["evals"] else 0
-        recent = hist["losses"][since:]
-        hist["seconds"] = base_seconds + time.perf_counter() - start
-        row = {"step": hist["steps"], "epoch": hist["steps"] / per_epoch, "tokens": hist["tokens"],
-               "seconds": hist["seconds"],
-               "train_loss": sum(recent) / len(recent) if recent else float("nan"),
-               "lr": optimizer.param_groups[0]["lr"], "valid_loss": None, "valid_ppl": None}
-        if valid is not None:
-            row["valid_loss"], row["valid_ppl"] = evaluate(model, valid, eval_seq_len)
-            best = hist["best"]
-            if best is None or row["valid_loss"] < best["valid_loss"]:
-                hist["best"] = row
-                best_weights = _copy_to(model.state_dict(), "cpu")
-            elif lr_decay is not None:
-                for group in optimizer.param_groups:
-                    group["lr"] *= lr_decay
-        hist["evals"].append(row)
-        bar.set_postfix_str(_postfix(hist), refresh=False)
-
-    total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
-    base_seconds, start = hist["seconds"], time.perf_counter()
-    bar = tqdm(total=total, initial=min(hist["steps"], total), desc="training", unit="step", file=sys.stdout,
-               mininterval=progress_interval, disable=not progress, ncols=100, leave=True)
+    total = epochs * run.per_epoch if max_steps is None else min(max_steps, epochs * run.per_epoch)
+    run.bar = tqdm(total=total, initial=min(run.hist["steps"], total), desc="training", unit="step",
+                   file=sys.stdout, mininterval=progress_interval, disable=not progress, ncols=100, leave=True)
+    run.start = time.perf_counter()
     model.train()
     try:
-        while epoch < epochs:
+        while run.epoch < epochs:
             stop = None
-            for inputs, targets in islice(bptt_batches(train, seq_len), window, None):  # resume mid-epoch
-                if max_steps is not None and hist["steps"] >= max_steps:
+            for inputs, targets in islice(bptt_batches(train, seq_len), run.window, None):  # resume mid-epoch
+                if max_steps is not None and run.hist["steps"] >= max_steps:
                     stop = "max_steps"
-                elif max_seconds is not None and time.perf_counter() - start >= max_seconds:
+                elif max_seconds is not None and time.perf_counter() - run.start >= max_seconds:
                     stop = "max_seconds"
                 if stop:
                     break
-                logits, state = model(inputs, state)
-                loss = lm_loss(logits, targets)
-                optimizer.zero_grad()
-                loss.backward()
-                if max_norm is not None:
-                    clip_grad_norm(model.parameters(), max_norm)
-                optimizer.step()
-                state = detach_state(state)  # truncation: the next window does not backpropagate into this one
-                hist["losses"].append(loss.item())
-                hist["steps"] += 1
-                hist["tokens"] += targets.numel()
-                window += 1
-                bar.update(1)
-                if len(hist["losses"]) % 20 == 0:
-                    bar.set_postfix_str(_postfix(hist), refresh=False)
+                run.step(inputs, targets, max_norm)
                 # counted within the epoch, so that no evaluation falls a few steps before the epoch's
                 # own: two nearly equal scores would count as "no improvement" and decay the rate
-                if eval_every is not None and window % eval_every == 0 and per_epoch - window >= eval_every / 2:
-                    validate()
-                    save()
+                if (eval_every is not None and run.window % eval_every == 0
+                        and run.per_epoch - run.window >= eval_every / 2):
+                    run.validate()
+                    run.save()
             if stop:
-                hist["stopped"] = stop
+                run.hist["stopped"] = stop
                 break
-            epoch, window, state = epoch + 1, 0, None
-            validate()
-            save()
-        if not hist["evals"] or hist["evals"][-1]["step"] != hist["steps"]:
-            validate()
-        hist["seconds"] = base_seconds + time.perf_counter() - start
-        save()
+            run.epoch, run.window, run.state = run.epoch + 1, 0, None
+            run.validate()
+            run.save()
+        if not run.hist["evals"] or run.hist["evals"][-1]["step"] != run.hist["steps"]:
+            run.validate()
+        run.hist["seconds"] = run.elapsed()
+        run.save()
     finally:
-        bar.close()
+        run.bar.close()
         model.train()
-    if restore_best and best_weights is not None:
-        model.load_state_dict(best_weights)
-    return hist
+    if restore_best and run.best_weights is not None:
+        model.load_state_dict(run.best_weights)
+    return run.hist
+
+
+@dataclass
+class _Run:
+    """Everything a training run carries between steps, evaluations and checkpoints."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    valid: torch.Tensor | None
+    eval_seq_len: int
+    lr_decay: float | None
+    per_epoch: int
+    seq_len: int
+    path: Path | None
+    epoch: int = 0
+    window: int = 0                      # windows of the current epoch already trained on
+    state: Any = None                    # the recurrent state carried from window to window
+    best_weights: dict | None = None
+    hist: dict = field(default_factory=dict)
+    base_seconds: float = 0.0            # wall time of earlier (resumed) calls
+    start: float = 0.0
+    bar: Any = None
+
+    def __post_init__(self) -> None:
+        self.hist = {"losses": [], "evals": [], "steps": 0, "tokens": 0, "seconds": 0.0, "best": None,
+                     "stopped": "epochs", "seq_len": self.seq_len, "windows_per_epoch": self.per_epoch}
+
+    def resume(self, device) -> None:
+        """Continue from the checkpoint file if there is one."""
+        path = self.path
+        if path is None:
+            return
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"checkpoint {path}: folder {path.parent} does not exist; create it first")
+        if not path.exists():
+            return
+        ck = _load(path, self.model)
+        saved = ck["history"]
+        if (saved["seq_len"], saved["windows_per_epoch"]) != (self.seq_len, self.per_epoch):
+            raise ValueError(f"checkpoint {path}: saved for seq_len={saved['seq_len']} and "
+                             f"{saved['windows_per_epoch']} windows per epoch, resumed with seq_len={self.seq_len} "
+                             f"and {self.per_epoch}: its position in the stream would be wrong")
+        self.model.load_state_dict(ck["model"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.hist, self.epoch, self.window = ck["history"], ck["epoch"], ck["window"]
+        self.state, self.best_weights = _copy_to(ck["state"], device), ck["best_model"]
+        self.base_seconds = self.hist["seconds"]
+
+    def elapsed(self) -> float:
+        return self.base_seconds + time.perf_counter() - self.start
+
+    def step(self, inputs: torch.Tensor, targets: torch.Tensor, max_norm: float | None) -> None:
+        """One update on one window; the state goes on to the next window, detached."""
+        logits, state = self.model(inputs, self.state)
+        loss = lm_loss(logits, targets)
+        self.optimizer.zero_grad()
+        loss.backward()
+        if max_norm is not None:
+            clip_grad_norm(self.model.parameters(), max_norm)
+        self.optimizer.step()
+        self.state = detach_state(state)  # truncation: the next window does not backpropagate into this one
+        hist = self.hist
+        hist["losses"].append(loss.item())
+        hist["steps"] += 1
+        hist["tokens"] += targets.numel()
+        self.window += 1
+        self.bar.update(1)
+        if len(hist["losses"]) % 20 == 0:
+            self.bar.set_postfix_str(_postfix(hist), refresh=False)
+
+    def validate(self) -> None:
+        """Score ``valid``, keep the best weights, decay the rate when it did not improve."""
+        hist = self.hist
+        since = hist["evals"][-1]["step"] if hist["evals"] else 0
+        recent = hist["losses"][since:]
+        hist["seconds"] = self.elapsed()
+        row = {"step": hist["steps"], "epoch": hist["steps"] / self.per_epoch, "tokens": hist["tokens"],
+               "seconds": hist["seconds"],
+               "train_loss": sum(recent) / len(recent) if recent else float("nan"),
+               "lr": self.optimizer.param_groups[0]["lr"], "valid_loss": None, "valid_ppl": None}
+        if self.valid is not None:
+            row["valid_loss"], row["valid_ppl"] = evaluate(self.model, self.valid, self.eval_seq_len)
+            best = hist["best"]
+            if best is None or row["valid_loss"] < best["valid_loss"]:
+                hist["best"] = row
+                self.best_weights = _copy_to(self.model.state_dict(), "cpu")
+            elif self.lr_decay is not None:
+                for group in self.optimizer.param_groups:
+                    group["lr"] *= self.lr_decay
+        hist["evals"].append(row)
+        self.bar.set_postfix_str(_postfix(hist), refresh=False)
+
+    def save(self) -> None:
+        if self.path is not None:
+            _save(self.path, {"format": CHECKPOINT_FORMAT, "model": _copy_to(self.model.state_dict(), "cpu"),
+                              "optimizer": _copy_to(self.optimizer.state_dict(), "cpu"), "history": self.hist,
+                              "epoch": self.epoch, "window": self.window, "state": _copy_to(self.state, "cpu"),
+                              "best_model": self.best_weights})
 
 
 def _postfix(hist: dict) -> str:
