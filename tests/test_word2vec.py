@@ -183,7 +183,7 @@ def test_ns_step_is_one_sgd_step_on_the_summed_loss():
 
 def test_trainer_rejects_bad_input():
     counts = torch.tensor([3, 2])
-    with pytest.raises(ValueError, match=r"ids: expected word ids in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"ids: word ids must lie in \[0, V\) = \[0, 2\)"):
         train_word2vec(torch.tensor([0, 5]), counts)
     with pytest.raises(ValueError, match="model: expected one of"):
         train_word2vec(torch.tensor([0, 1]), counts, model="glove")

@@ -310,27 +310,9 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
     state = reorder_state(state, rows.repeat_interleave(K), state_batch_dim)
     prefix = bos.repeat_interleave(K)[:, None]                     # (N, 1)
     rank = torch.arange(K, device=device)[None, :]                 # (1, K)
-    # Finished pool: K slots per input plus a scratch slot K that absorbs the
-    # writes of non-finishing candidates (no data-dependent shapes, no sync).
-    pool_tokens = torch.full((B, K + 1, max_len), pad, dtype=torch.long, device=device)
-    pool_len = torch.zeros(B, K + 1, dtype=torch.long, device=device)
-    pool_done = torch.zeros(B, K + 1, dtype=torch.bool, device=device)
-    pool_lp = None
     n_finished = torch.zeros(B, dtype=torch.long, device=device)
     stopped = torch.zeros(B, dtype=torch.bool, device=device)
-    scores = None
-
-    def to_pool(mask, cand_tokens, cand_lp, length, is_finished):
-        """Append the candidates in ``mask`` (B, K) to each input's pool."""
-        nonlocal n_finished
-        slot = n_finished[:, None] + mask.long().cumsum(1) - 1
-        slot = torch.where(mask, slot, torch.full_like(slot, K))
-        r = rows[:, None].expand(-1, K)
-        pool_tokens[r, slot, :length] = cand_tokens
-        pool_len[r, slot] = length
-        pool_lp[r, slot] = cand_lp
-        pool_done[r, slot] = is_finished
-        n_finished = n_finished + mask.long().sum(1)
+    scores, pool = None, None
 
     for t in range(max_len):
         log_probs, state = _call_step(step, prefix, state)         # (N, V)
@@ -340,7 +322,7 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
             # beam with K identical hypotheses.
             scores = torch.full((B, K), -math.inf, dtype=log_probs.dtype, device=device)
             scores[:, 0] = 0.0
-            pool_lp = torch.full((B, K + 1), -math.inf, dtype=log_probs.dtype, device=device)
+            pool = _Pool.empty(B, K, max_len, pad, log_probs.dtype, device)
         cand = (scores.reshape(N, 1) + log_probs.to(device)).reshape(B, K * V)
         cand_scores, flat = cand.topk(min(K, K * V), dim=1)         # sorted, best first
         if cand_scores.shape[1] < K:                                # V = 1: pad the ranks
@@ -360,7 +342,7 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
                           "parent": parent.clone(), "token": token.clone(),
                           "cand_scores": cand_scores.clone(), "finished": ends.clone(),
                           "kept": kept.clone()})
-        to_pool(ends, new_prefix[:, 1:].reshape(B, K, t + 1), cand_scores, t + 1, True)
+        n_finished = pool.add(ends, n_finished, new_prefix[:, 1:].reshape(B, K, t + 1), cand_scores, t + 1, True)
 
         scores = torch.where(kept, cand_scores, torch.full_like(cand_scores, -math.inf))
         prefix = new_prefix
@@ -371,10 +353,44 @@ def beam_search(step: StepFn, state: Any = None, *, bos, eos: int, beam_size: in
     else:
         # max_len reached: the survivors are outputs too, cut short.
         alive = torch.isfinite(scores) & ~stopped[:, None]
-        to_pool(alive, prefix[:, 1:].reshape(B, K, max_len), scores, max_len, False)
+        pool.add(alive, n_finished, prefix[:, 1:].reshape(B, K, max_len), scores, max_len, False)
 
-    return _sort_pool(pool_tokens[:, :K], pool_len[:, :K], pool_lp[:, :K], pool_done[:, :K],
-                      lp, n_best)
+    return pool.ranked(lp, n_best)
+
+
+@dataclass
+class _Pool:
+    """Each input's finished hypotheses: K slots per input, plus a scratch slot K that absorbs the
+    writes of non-finishing candidates (no data-dependent shapes, no device sync)."""
+
+    tokens: torch.Tensor      # (B, K + 1, max_len)
+    lengths: torch.Tensor     # (B, K + 1)
+    log_probs: torch.Tensor   # (B, K + 1)
+    finished: torch.Tensor    # (B, K + 1) bool: ended in <end> (False: cut at max_len)
+
+    @classmethod
+    def empty(cls, B: int, K: int, max_len: int, pad: int, dtype, device) -> "_Pool":
+        return cls(torch.full((B, K + 1, max_len), pad, dtype=torch.long, device=device),
+                   torch.zeros(B, K + 1, dtype=torch.long, device=device),
+                   torch.full((B, K + 1), -math.inf, dtype=dtype, device=device),
+                   torch.zeros(B, K + 1, dtype=torch.bool, device=device))
+
+    def add(self, mask, n_finished, cand_tokens, cand_lp, length: int, is_finished: bool) -> torch.Tensor:
+        """Append the candidates in ``mask`` (B, K) after each input's ``n_finished``; return the new counts."""
+        B, K = mask.shape
+        slot = n_finished[:, None] + mask.long().cumsum(1) - 1
+        slot = torch.where(mask, slot, torch.full_like(slot, K))
+        r = torch.arange(B, device=mask.device)[:, None].expand(-1, K)
+        self.tokens[r, slot, :length] = cand_tokens
+        self.lengths[r, slot] = length
+        self.log_probs[r, slot] = cand_lp
+        self.finished[r, slot] = is_finished
+        return n_finished + mask.long().sum(1)
+
+    def ranked(self, lp, n: int) -> Hypotheses:
+        K = self.lengths.shape[1] - 1
+        return _sort_pool(self.tokens[:, :K], self.lengths[:, :K], self.log_probs[:, :K], self.finished[:, :K],
+                          lp, n)
 
 
 # --------------------------------------------------------------- exhaustive search

@@ -362,9 +362,9 @@ def train_word2vec(ids: torch.Tensor, counts, *, dim: int = 100, window: int = 5
     Returns:
         A :class:`Word2VecResult` (vectors on ``device``).
     """
-    ids = check_token_ids("ids", ids, ("N",), what="word ids")
     counts = torch.as_tensor(counts)
     check_tensor("counts", counts, ("V",), floating=False)
+    ids = check_token_ids("ids", ids, ("N",), vocab_size=counts.numel(), what="word ids")
     check_choice("model", model, ("skipgram", "cbow"))
     check_choice("loss", loss, ("ns", "softmax"))
     for name, value in (("dim", dim), ("window", window), ("negatives", negatives), ("epochs", epochs),
@@ -373,9 +373,6 @@ def train_word2vec(ids: torch.Tensor, counts, *, dim: int = 100, window: int = 5
     V = counts.numel()
     if ids.numel() == 0:
         raise ValueError("ids: the corpus is empty")
-    if ids.min() < 0 or ids.max() >= V:
-        raise ValueError(f"ids: expected word ids in [0, {V}) (V = len(counts)), "
-                         f"got values in [{int(ids.min())}, {int(ids.max())}]")
     if sentence_ids is not None:
         check_tensor("sentence_ids", sentence_ids, (ids.numel(),), floating=False)
     device = torch.device(device) if device is not None else torch.device("cpu")
@@ -405,23 +402,9 @@ def train_word2vec(ids: torch.Tensor, counts, *, dim: int = 100, window: int = 5
                 kept = subsample(chunk, keep, gen)
                 chunk = chunk[kept]
                 sent = sent[kept] if sent is not None else None
-            n = chunk.numel()
-            if n < 2:
+            if chunk.numel() < 2:
                 continue
-            if model == "skipgram":
-                centres, contexts = window_pairs(n, window, dynamic=dynamic_window, sentence_ids=sent,
-                                                 generator=gen, device=device)
-                order = torch.randperm(centres.numel(), generator=gen, device=device)
-                inputs, targets = chunk[centres[order]], chunk[contexts[order]]
-                ctx_mask = None
-            else:
-                positions, ctx_mask = cbow_contexts(n, window, dynamic=dynamic_window, sentence_ids=sent,
-                                                    generator=gen, device=device)
-                has = ctx_mask.any(1)
-                order = torch.randperm(int(has.sum()), generator=gen, device=device)
-                inputs = chunk[positions[has][order]]          # (P, 2R) context word ids
-                ctx_mask = ctx_mask[has][order]
-                targets = chunk[has][order]                     # centre ids
+            inputs, targets, ctx_mask = _examples(chunk, sent, model, window, dynamic_window, gen)
             P = targets.numel()
             chunk_loss, chunk_steps = 0.0, 0
             for b0 in range(0, P, batch_size):
@@ -448,6 +431,25 @@ def train_word2vec(ids: torch.Tensor, counts, *, dim: int = 100, window: int = 5
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
     return Word2VecResult(W=W, C=C, words=total, pairs=pairs_done, seconds=seconds, losses=losses)
+
+
+def _examples(chunk: torch.Tensor, sent, model: str, window: int, dynamic: bool, gen: torch.Generator):
+    """One chunk's training examples in random order: (inputs, targets, context mask or None).
+
+    skip-gram: inputs (P,) centre ids, targets (P,) context ids, one pair per (centre, context);
+    CBOW: inputs (P, 2R) context ids with their mask, targets (P,) centre ids.
+    """
+    n, device = chunk.numel(), chunk.device
+    if model == "skipgram":
+        centres, contexts = window_pairs(n, window, dynamic=dynamic, sentence_ids=sent, generator=gen,
+                                         device=device)
+        order = torch.randperm(centres.numel(), generator=gen, device=device)
+        return chunk[centres[order]], chunk[contexts[order]], None
+    positions, ctx_mask = cbow_contexts(n, window, dynamic=dynamic, sentence_ids=sent, generator=gen,
+                                        device=device)
+    has = ctx_mask.any(1)
+    order = torch.randperm(int(has.sum()), generator=gen, device=device)
+    return chunk[positions[has][order]], chunk[has][order], ctx_mask[has][order]
 
 
 def _row_scale(index: torch.Tensor, num_rows: int) -> torch.Tensor:
