@@ -25,28 +25,20 @@ import time
 import torch
 
 from seqmodels.decoding import Hypotheses, beam_search, greedy_search
+from seqmodels.lm import RNNLM
 
 
-class GRUDecoder(torch.nn.Module):
-    """Embedding -> GRU -> W_hy h + b_y, with random weights that give peaked, varied distributions."""
-
-    def __init__(self, V: int, E: int, H: int, eos: int, generator: torch.Generator):
-        super().__init__()
-        self.embed = torch.nn.Embedding(V, E)
-        self.rnn = torch.nn.GRU(E, H)
-        self.out = torch.nn.Linear(H, V)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H), generator=generator)
-            self.embed.weight.normal_(0, 1, generator=generator)
-            self.out.weight.mul_(6.0)          # sharper next-token distributions
-            self.out.bias[eos] = 0.5           # sentences end, after a while
-
-    @torch.no_grad()
-    def step(self, prefix: torch.Tensor, h: torch.Tensor):
-        """prefix (N, t) long, h (1, N, H) -> log_probs (N, V), h (1, N, H)."""
-        y, h = self.rnn(self.embed(prefix[:, -1])[None], h)
-        return torch.log_softmax(self.out(y[0]), dim=-1), h
+def random_decoder(V: int, E: int, H: int, eos: int, generator: torch.Generator) -> RNNLM:
+    """Embedding -> GRU -> W_hy h + b_y (seqmodels.lm.RNNLM), with random weights that give peaked,
+    varied next-token distributions; its ``step`` is the decoders' step function (state_batch_dim=1)."""
+    model = RNNLM(V, E, H, cell="gru")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H), generator=generator)
+        model.E.weight.normal_(0, 1, generator=generator)
+        model.W_hy.weight.mul_(6.0)          # sharper next-token distributions
+        model.W_hy.bias[eos] = 0.5           # sentences end, after a while
+    return model.eval()
 
 
 def timed(fn, device: torch.device, repeats: int):
@@ -87,9 +79,10 @@ def same_outputs(a: Hypotheses, b: Hypotheses) -> tuple[bool, str]:
     return True, f"identical tokens, max score difference {gap:.1e}"
 
 
+@torch.no_grad()  # decoding only: no graph behind the step calls
 def run(device: torch.device, args) -> bool:
     g = torch.Generator().manual_seed(args.seed)
-    model = GRUDecoder(args.vocab, args.embed, args.hidden, eos=0, generator=g).to(device)
+    model = random_decoder(args.vocab, args.embed, args.hidden, eos=0, generator=g).to(device)
     B = args.sentences
     h0 = (torch.randn(1, B, args.hidden, generator=g) * 0.5).to(device)     # one "encoder state" per sentence
     bos = torch.randint(1, args.vocab, (B,), generator=g).to(device)

@@ -24,7 +24,7 @@ def test_benchmark_detects_different_outputs():
     import torch
 
     g = torch.Generator().manual_seed(0)
-    model = bench.GRUDecoder(8, 4, 8, eos=0, generator=g)
+    model = bench.random_decoder(8, 4, 8, eos=0, generator=g)
     h0 = torch.randn(1, 3, 8, generator=g)
     bos = torch.tensor([1, 2, 3])
     a = bench.greedy_search(model.step, h0, bos=bos, eos=0, max_len=6, state_batch_dim=1)

@@ -90,10 +90,7 @@ class RNNLM(nn.Module):
             p.uniform_(-bound, bound, generator=generator)
 
     def forward(self, X: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
-        check_token_ids("X", X, ("T", "B"))
-        if X.numel() and (int(X.min()) < 0 or int(X.max()) >= self.V):
-            raise ValueError(f"X: token ids must lie in [0, {self.V}), got range "
-                             f"[{int(X.min())}, {int(X.max())}]")
+        check_token_ids("X", X, ("T", "B"), vocab_size=self.V)
         e = self.drop(self.E(X))                      # (T, B, D)
         h, state = self.rnn(e, state)                 # (T, B, H)
         return self.W_hy(self.drop(h)), state         # (T, B, V)
