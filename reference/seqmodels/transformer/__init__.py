@@ -4,7 +4,8 @@ Modules, in the order the chapter introduces them:
 
 - ``attention``: Self-attention and multi-head attention (chapter 9, transformers).
 - ``positional``: Sinusoidal positional encoding (chapter 9, transformers).
-- ``model``: Transformer blocks and transformer language models (chapter 9).
+- ``blocks``: Transformer blocks (chapter 9): the position-wise MLP, encoder and decoder blocks, pre- or post-norm.
+- ``model``: Transformer language models (chapter 9), built from the blocks of ``transformer.blocks``.
 """
 
 from .attention import (
@@ -21,7 +22,8 @@ from .attention import (
     xavier,
 )
 from .positional import sinusoidal_positional_encoding
-from .model import DecoderBlock, EncoderBlock, PositionwiseMLP, TransformerLM, TransformerSeq2Seq
+from .blocks import DecoderBlock, EncoderBlock, PositionwiseMLP
+from .model import TransformerLM, TransformerSeq2Seq
 
 __all__ = [
     "AttentionOutput",
