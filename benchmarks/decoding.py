@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from seqmodels.decoding import Hypotheses, beam_search, greedy_search
+from seqmodels.decoding import beam_search, greedy_search, Hypotheses
 from seqmodels.lm import RNNLM
 
 

@@ -40,9 +40,7 @@ import torch
 
 from seqmodels.data import (Vocab, batchify, load_tiny_shakespeare, load_wikitext2, tokenize_chars,
                             tokenize_lines)
-from seqmodels.lm import RNNLM, evaluate
-from seqmodels.lm import fit_lm
-from seqmodels.lm import NGramLM
+from seqmodels.lm import evaluate, fit_lm, NGramLM, RNNLM
 
 
 def device_name(device: torch.device) -> str:

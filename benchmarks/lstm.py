@@ -21,8 +21,7 @@ import time
 import torch
 from torch import nn
 
-from seqmodels.recurrent import compile_enabled
-from seqmodels.recurrent import LSTM
+from seqmodels.recurrent import compile_enabled, LSTM
 
 CASES = {
     "gpu": dict(T=256, B=64, D=1024, H=1024),
@@ -68,7 +67,7 @@ def run_case(name: str, device: torch.device, repeats: int, warmup: int) -> None
 
     label_ref = "torch.nn.LSTM (cuDNN)" if device.type == "cuda" else "torch.nn.LSTM (CPU)"
     label_fused = "fused (" + ("torch.compile cell" if compile_enabled(device) else "eager cell") + ")"
-    rows = [(label_ref, reference), (label_fused, fused), ("plain ops (seqmodels.LSTM)", plain)]
+    rows = [(label_ref, reference), (label_fused, fused), ("plain ops (seqmodels.recurrent.LSTM)", plain)]
     results = {label: time_forward_backward(m, X, repeats, warmup) for label, m in rows}
     base = results[label_ref]
     print(f"\ncase {name}: T={T} B={B} D={D} H={H}, float32, forward+backward, "

@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from seqmodels.data import Vocab, load_multi30k
+from seqmodels.data import load_multi30k, Vocab
 from seqmodels.seq2seq import (Seq2Seq, batch_pairs, detokenize, sacre_bleu, sequence_nll, split_punctuation,
                                train_step, translate)
 from seqmodels.specials import BOS, EOS, PAD

@@ -27,9 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seqmodels.softmax import HierarchicalSoftmax
-from seqmodels.softmax import expected_code_length, huffman_tree
-from seqmodels.softmax import NCEOutput
+from seqmodels.softmax import expected_code_length, HierarchicalSoftmax, huffman_tree, NCEOutput
 from seqmodels.embeddings import NoiseSampler
 
 VOCABS = (10_000, 33_278, 100_000)

@@ -26,8 +26,7 @@ import time
 import torch
 
 from seqmodels.data import load_wikitext2
-from seqmodels.embeddings import evaluate_analogies, evaluate_word_pairs
-from seqmodels.embeddings import build_corpus, train_word2vec
+from seqmodels.embeddings import build_corpus, evaluate_analogies, evaluate_word_pairs, train_word2vec
 
 
 def corpus(max_lines: int | None = None):

@@ -4,8 +4,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.recurrent import hidden_gradient_norms, jacobian_product_norms, spectral_radius
-from seqmodels.recurrent import rnn_forward
+from seqmodels.recurrent import hidden_gradient_norms, jacobian_product_norms, rnn_forward, spectral_radius
 
 
 def _problem(T, B, D, H, seed, scale=1.0):

@@ -4,8 +4,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.recurrent import clip_grad_norm
-from seqmodels.recurrent import hidden_gradient_norms
+from seqmodels.recurrent import clip_grad_norm, hidden_gradient_norms
 
 pytestmark = pytest.mark.gpu
 

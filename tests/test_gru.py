@@ -13,8 +13,7 @@ from torch.testing import assert_close
 from _helpers import randn, randomize_
 from test_lstm import sigma
 
-from seqmodels.recurrent import GRU, gru_cell, gru_forward
-from seqmodels.recurrent import gated_classifier
+from seqmodels.recurrent import gated_classifier, GRU, gru_cell, gru_forward
 
 F64 = torch.float64
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqmodels.softmax import HierarchicalSoftmax, hsoftmax_log_prob, hsoftmax_log_probs
-from seqmodels.softmax import balanced_tree, huffman_tree
+from seqmodels.softmax import (balanced_tree, HierarchicalSoftmax, hsoftmax_log_prob, hsoftmax_log_probs,
+                               huffman_tree)
 
 DT = torch.float64
 

@@ -2,8 +2,7 @@
 import pytest
 import torch
 
-from seqmodels.recurrent import identity_matrix, init_recurrent_, orthogonal_matrix
-from seqmodels.recurrent import LSTM, ElmanRNN
+from seqmodels.recurrent import ElmanRNN, identity_matrix, init_recurrent_, LSTM, orthogonal_matrix
 
 
 def test_orthogonal_matrix_is_orthogonal_with_unit_eigenvalues():

@@ -7,8 +7,7 @@ import torch
 
 from seqmodels.data import batchify
 from seqmodels.decoding import greedy_search
-from seqmodels.lm import RNNLM, evaluate, generate, lm_loss, sequence_log_probs
-from seqmodels.lm import fit_lm
+from seqmodels.lm import evaluate, fit_lm, generate, lm_loss, RNNLM, sequence_log_probs
 
 V, D, H = 7, 5, 6
 

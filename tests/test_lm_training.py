@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from seqmodels.data import batchify
-from seqmodels.lm import RNNLM, evaluate
-from seqmodels.lm import fit_lm, plot_lm_history
+from seqmodels.lm import evaluate, fit_lm, plot_lm_history, RNNLM
 
 V = 7
 

@@ -12,8 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
 from _helpers import randn, randomize_
 
-from seqmodels.recurrent import LSTM, gate_names, lstm_cell, lstm_forward
-from seqmodels.recurrent import gated_classifier
+from seqmodels.recurrent import gate_names, gated_classifier, LSTM, lstm_cell, lstm_forward
 
 F64 = torch.float64
 

@@ -9,9 +9,7 @@ from torch.testing import assert_close
 from _helpers import randn
 from test_lstm import check_lstm_matches_torch, random_weights
 
-from seqmodels.recurrent import fused_lstm
-from seqmodels.recurrent import fused_lstm_forward
-from seqmodels.recurrent import LSTM, lstm_forward
+from seqmodels.recurrent import fused_lstm, fused_lstm_forward, LSTM, lstm_forward
 
 
 def check_fused_matches_plain(device, compile, T=6, B=3, D=4, Hn=5, seed=0, dtype=torch.float64):

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 import torch
 
-from seqmodels.lm import SMOOTHINGS, NGramLM, distinct_ngrams
+from seqmodels.lm import distinct_ngrams, NGramLM, SMOOTHINGS
 
 V = 6
 

@@ -12,7 +12,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
 from _helpers import randn, randomize_
 
-from seqmodels.recurrent import ElmanRNN, RNNSequenceClassifier, rnn_cell, rnn_forward
+from seqmodels.recurrent import ElmanRNN, rnn_cell, rnn_forward, RNNSequenceClassifier
 
 F64 = torch.float64
 

@@ -21,7 +21,7 @@ from test_rnn import (
     check_rnn_forward_matches_torch,
 )
 
-from seqmodels.recurrent import ElmanRNN, elman_forward_backward
+from seqmodels.recurrent import elman_forward_backward, ElmanRNN
 
 pytestmark = pytest.mark.gpu
 CUDA = "cuda"

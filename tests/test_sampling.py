@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from seqmodels.decoding import table_step
-from seqmodels.decoding import apply_temperature, nucleus_filter, sample, sample_next, top_k_filter
+from seqmodels.decoding import (apply_temperature, nucleus_filter, sample, sample_next, table_step,
+                                top_k_filter)
 
 DT = torch.float64
 

@@ -7,7 +7,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from seqmodels.decoding import beam_search, greedy_search
-from seqmodels.seq2seq import Seq2Seq, batch_pairs, fit, sequence_nll, teacher_forcing_loss, translate
+from seqmodels.seq2seq import batch_pairs, fit, Seq2Seq, sequence_nll, teacher_forcing_loss, translate
 from seqmodels.data import Vocab
 from seqmodels.specials import BOS, EOS, PAD, SPECIALS
 from seqmodels.tasks import reversal_pairs

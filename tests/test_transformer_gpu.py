@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from seqmodels.transformer import causal_mask, multi_head_attention
+from seqmodels.transformer import causal_mask, multi_head_attention, TransformerLM
 from seqmodels.decoding import beam_search
-from seqmodels.transformer import TransformerLM
 
 pytestmark = pytest.mark.gpu
 

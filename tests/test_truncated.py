@@ -4,9 +4,7 @@ import math
 import pytest
 import torch
 
-from seqmodels.recurrent import rnn_bptt
-from seqmodels.recurrent import ElmanRNN, rnn_forward
-from seqmodels.recurrent import RNNTagger, truncated_bptt
+from seqmodels.recurrent import ElmanRNN, rnn_bptt, rnn_forward, RNNTagger, truncated_bptt
 
 
 def _stream(T, B, D, seed):
