@@ -39,7 +39,7 @@ from .rnn_lm import detach_state, evaluate, lm_loss
 
 __all__ = ["fit_lm", "plot_lm_history"]
 
-CHECKPOINT_FORMAT = "seqmodels.fit_lm/1"
+CHECKPOINT_FORMAT = "seqmodels.lm.fit_lm/1"
 
 
 def _check_stream(name: str, data: torch.Tensor) -> None:

@@ -52,7 +52,7 @@ def init_recurrent_(rnn, scheme: str, gain: float = 1.0, *, generator: torch.Gen
     """Set W_hh of every layer and direction of an ``ElmanRNN`` in place; return ``rnn``.
 
     Args:
-        rnn: a ``seqmodels.ElmanRNN`` (parameters ``W_hh_l{l}[_reverse]``, ...).
+        rnn: a ``seqmodels.recurrent.ElmanRNN`` (parameters ``W_hh_l{l}[_reverse]``, ...).
         scheme: "identity" (W_hh = gain I and b_h = 0: the IRNN when the
             activation is ReLU) or "orthogonal" (W_hh = gain Q, a random
             orthogonal Q; b_h is left as it is).

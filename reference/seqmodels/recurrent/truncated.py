@@ -12,7 +12,7 @@ never reaches chunk c-1. The weights are updated after every chunk.
         loss_fn(Y_c, d_c).backward();  clip;  step
         h = h_last.detach()            # carry the value, cut the gradient
 
-The explicit-gradient counterpart is ``seqmodels.rnn_bptt(...,
+The explicit-gradient counterpart is ``seqmodels.recurrent.rnn_bptt(...,
 truncate_every=k)``; the tests check that both give the same gradient.
 """
 

@@ -20,7 +20,7 @@ step: the whole sentence must squeeze through it (the bottleneck).
 Tensors are time-major as in the rest of the course: src (S, B), tgt (T, B),
 logits (T, B, V); the decoder state is batch-first (one row per hypothesis,
 ``state_batch_dim=0`` for ``seqmodels.decoding``). The recurrent layers are
-torch.nn.GRU / LSTM (chapter 3 checked that seqmodels.GRU/LSTM compute the
+torch.nn.GRU / LSTM (chapter 3 checked that seqmodels.recurrent.GRU/LSTM compute the
 same function); the built-ins are used here for speed, cuDNN on a GPU.
 
 Token ids: ``pad``, ``bos`` and ``eos`` default to ``seqmodels.specials`` (the ids of a default
