@@ -195,3 +195,14 @@ def test_bleu_rejects_mismatched_corpora():
         bleu_from_tokens([["a"]], [["a"], ["b"]])
     with pytest.raises(TypeError, match="single string"):
         sacre_bleu("a b", "a b")
+
+
+def test_scaled_dot_attention_is_the_transformers_with_one_query_per_sentence():
+    from seqmodels.transformer import scaled_dot_product_attention
+    g = torch.Generator().manual_seed(3)
+    s, F = torch.randn(3, 6, generator=g, dtype=F64), torch.randn(3, 5, 6, generator=g, dtype=F64)
+    mask = length_mask([5, 2, 4], 5, batch_first=True)
+    c, a = Attention("scaled_dot", 6, 6, dtype=F64)(s, F, mask)
+    c_t, a_t = scaled_dot_product_attention(s[:, None, :], F, F, mask[:, None, :])
+    torch.testing.assert_close(c, c_t[:, 0])
+    torch.testing.assert_close(a, a_t[:, 0])

@@ -22,8 +22,9 @@ Other energy functions u_{t,i} = score(s, f_i):
     multiplicative (Luong "general")  f_i^T W s        -- the lecture's form, W = V
     dot (Luong)                       f_i^T s          (needs D_f = H_s)
     additive (Bahdanau, "concat")     w^T tanh(W_s s + W_f f_i)
-    scaled dot                        f_i^T s / sqrt(D_f)  (the transformer's, computed
-                                      by ``seqmodels.transformer.scaled_dot_product_attention``)
+    scaled dot                        f_i^T s / sqrt(D_f)  (the transformer's, chapter 9, with one
+                                      query per sentence; tested equal to
+                                      ``seqmodels.transformer.scaled_dot_product_attention``)
 
 All functions accept any floating dtype and device; the energies are masked
 with -inf before the softmax, so padding gets exactly zero weight and
@@ -39,7 +40,6 @@ from torch import nn
 
 from .._checks import check_choice, check_positive_int, check_tensor
 from .._sequence import length_mask
-from ..transformer.attention import scaled_dot_product_attention
 
 __all__ = [
     "ATTENTION_KINDS",
@@ -239,9 +239,6 @@ class Attention(nn.Module):
 
     def attend(self, s, F, mask=None, keys=None):
         """``forward`` without checks (the decoder calls it at every step)."""
-        if self.kind == "scaled_dot":   # the transformer chapter's function, one query per sentence
-            c, a = scaled_dot_product_attention(s[:, None, :], F, F, None if mask is None else mask[:, None, :])
-            return c[:, 0], a[:, 0]
         a = _masked_softmax(self.energies(s, F, keys), mask)
         return _context(a, F), a
 
