@@ -1,9 +1,9 @@
 r"""Architecture diagrams of the book, drawn with matplotlib from this file alone.
 
-Each public function returns a :class:`matplotlib.figure.Figure` (not a pyplot figure, so a
-chapter cell shows it exactly once and a test can draw all of them without pyplot's figure
-registry). The chapters import this module from a ``remove-input`` cell and give each figure its
-caption, label and alt text in the cell's MyST-NB metadata.
+Each figure function returns a :class:`matplotlib.figure.Figure` (not a pyplot figure: no
+pyplot state, so a test can draw all of them and a chapter shows each exactly once). A chapter
+shows one with ``show(lstm_cell())`` in a ``remove-input`` cell whose MyST-NB metadata gives the
+caption, the label and the alt text.
 
 The letters are the chapters' own: ``rnn_bptt.md`` (W_xh, W_hh, W_hy, z_t, the barred
 gradients), ``lstm_gru.md`` (i_t, f_t, g_t = c~_t, o_t, c_t; r_t, z_t, n_t with PyTorch's
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-__all__ = ["bptt_graph", "lstm_cell", "gru_cell", "bidirectional_rnn", "stacked_rnn",
+__all__ = ["show", "png", "bptt_graph", "lstm_cell", "gru_cell", "bidirectional_rnn", "stacked_rnn",
            "encoder_decoder", "encoder_decoder_attention", "attention_computation",
            "transformer_blocks", "decoder_block", "kv_cache"]
 
@@ -48,6 +48,24 @@ FORWARD = "#333333"
 BACKWARD = "#c0392b"      # gradients
 MUTED = "#999999"
 WEIGHT_TEXT = "#555555"
+
+
+# --------------------------------------------------------------------------- output
+
+def png(fig: Figure) -> bytes:
+    """The figure as the PNG the book shows: tight box (0.1 in margin), DPI."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def show(fig: Figure) -> None:
+    """Display the figure in a notebook as one PNG output (which MyST-NB wraps in the figure)."""
+    from IPython.display import Image, display
+
+    display(Image(data=png(fig), format="png"))
 
 
 # --------------------------------------------------------------------------- primitives
