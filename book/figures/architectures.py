@@ -703,5 +703,5 @@ def kv_cache(t: int = 5, d: int = 4):
     arrow(ax, att.top, out.bottom)
     label(ax, 4.7, 3.15, r"$a$ ($1 \times t$)", ha="left")
     path(ax, [(v_right, top - cell / 2), (v_right + 0.35, top - cell / 2), (v_right + 0.35, 4.1), out.right])
-    label(ax, 9.7, -1.15, "per layer: $O(td)$ work\ninstead of $O(t^2 d)$", ha="right", va="center")
+    label(ax, 9.7, -1.15, "attention per layer: $O(td)$\ninstead of $O(t^2 d)$", ha="right", va="center")
     return fig
