@@ -397,16 +397,18 @@ def stacked_rnn(steps: int = 4, layers: int = 3):
 
 # --------------------------------------------------------------------------- chapter 8
 
-def _encoder(ax, S, dx, kind_state="state", state_text=lambda i: f"$h_{i}$", both_ways=False):
-    """Source words x_1..x_S and one encoder state per word; returns the state nodes."""
+def _encoder(ax, S, dx, state_text=lambda i: f"$h_{i}$", both_ways=False):
+    """Source words x_1..x_S and one encoder state per word (linked both ways for a
+    bidirectional encoder); returns the state nodes."""
     states = []
     for i in range(1, S + 1):
         x = dx * (i - 1)
         xn = box(ax, x, 0, f"$x_{i}$", "input", w=0.8, h=0.5)
-        hn = box(ax, x, 1.35, state_text(i), kind_state, w=0.9, h=0.55)
+        hn = box(ax, x, 1.35, state_text(i), "state", w=0.9, h=0.55)
         arrow(ax, xn.top, hn.bottom)
         if i > 1:
-            arrow(ax, (x - dx + 0.45, 1.35 + (0.1 if both_ways else 0)), (x - 0.45, 1.35 + (0.1 if both_ways else 0)))
+            y = 1.45 if both_ways else 1.35      # two directions: one arrow above the other
+            arrow(ax, (x - dx + 0.45, y), (x - 0.45, y))
             if both_ways:
                 arrow(ax, (x - 0.45, 1.25), (x - dx + 0.45, 1.25), color=BACK_DIRECTION)
         states.append(hn)
@@ -556,11 +558,11 @@ def attention_computation():
     # weights a_t = softmax(u_t)
     sm = box(ax, 7.0, 1.7, "softmax", "attention", w=1.15, h=0.5, fontsize=SMALL + 1)
     arrow(ax, (6.4, 1.7), sm.left)
-    ax_ = _bars(ax, 7.9, 1.0, ex["a"], scale=2.2)
+    bar_x = _bars(ax, 7.9, 1.0, ex["a"], scale=2.2)
     arrow(ax, sm.right, (7.8, 1.7))
     label(ax, 8.77, 0.55, r"$a_t = \mathrm{softmax}(u_t)$", fontsize=FONT, color="black")
     label(ax, 8.77, 0.15, r"$a_{t,i} \geq 0,\ \sum_i a_{t,i} = 1$")
-    for x, a in zip(ax_, ex["a"]):
+    for x, a in zip(bar_x, ex["a"]):
         label(ax, x, 1.0 + a * 2.2 + 0.05, f"{a:.2f}".lstrip("0"), va="bottom")
     # context c_t = F a_t: the weighted average of the columns
     c_top = 4.75
@@ -569,8 +571,9 @@ def attention_computation():
     path(ax, [(8.77, 3.3), (8.77, 4.75 - D_f * cell / 2), (9.5, 4.75 - D_f * cell / 2)])
     label(ax, 8.65, 4.2, r"$c_t = F a_t$", ha="right", fontsize=FONT, color="black")
     label(ax, 8.65, 3.8, r"$= \sum_i a_{t,i} f_i$", ha="right")
-    path(ax, [(1.2, 2.4 - D_f * cell - 0.55), (1.2, -0.85), (9.77, -0.85), (9.77, c_top - D_f * cell - 0.05)],
-         color=MUTED)
+    c_mid = c_top - D_f * cell / 2     # enter c_t from the right, clear of the weight bars
+    path(ax, [(1.2, 2.4 - D_f * cell - 0.55), (1.2, -0.85), (10.1, -0.85), (10.1, c_mid),
+              (9.6 + cell + 0.03, c_mid)], color=MUTED)
     label(ax, 5.0, -0.65, "the same $F$", color=MUTED, va="bottom")
     return fig
 
