@@ -1,0 +1,1 @@
+"""Figures of the book drawn from code (imported by the chapters; see architectures.py)."""

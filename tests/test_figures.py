@@ -1,0 +1,104 @@
+"""The book's architecture diagrams (book/figures/architectures.py).
+
+Each figure function must run, return a Figure that carries the chapter's symbols (so a renamed
+letter in the book or the code is caught here), fit the book's column without being scaled
+down, and use no font below the readable minimum.
+"""
+from __future__ import annotations
+
+import struct
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book"))
+from figures import architectures as arch  # noqa: E402
+
+# Symbols each figure must show (each inside some text of the figure), as the chapters write them.
+EXPECTED = {
+    "bptt_graph": ["$h_t$", "$h_{t+1}$", "$h_{t-1}$", "$x_t$", "$y_t$", "$L_t$", "$W_{xh}$",
+                   "$W_{hh}$", "$W_{hy}$", r"$W_{hy}^{\top}\bar y_t$", r"$W_{hh}^{\top}\bar z_{t+1}$",
+                   "forward", "backward"],
+    "lstm_cell": ["$f_t$", "$i_t$", "$o_t$", r"$\tilde c_t = g_t$", "$c_t$", "$c_{t-1}$", "$h_t$",
+                  "$h_{t-1}$", "$x_t$", r"$c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$"],
+    "gru_cell": ["$r_t$", "$z_t$", "$n_t$", "$1 - z_t$", "$h_t$", "$h_{t-1}$", "$x_t$",
+                 r"$W_{hn} h_{t-1} + b_{hn}$", r"$W_{xn} x_t + b_{xn}$",
+                 r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$"],
+    "bidirectional_rnn": [r"$\overrightarrow{h}_0$", r"$\overleftarrow{h}_3$", "$x_0$", "$y_3$"],
+    "stacked_rnn": ["$h^{(1)}_0$", "$h^{(3)}_3$", "$W^{(2)}_{xh}$", "$W^{(1)}_{hh}$", "$x_0$",
+                    "$y_3$", "layer 3"],
+    "encoder_decoder": ["$c$", "$h_4$", "$s_1$", "$s_3$", "$x_1$", "$w_1$", "<bos>", "encoder",
+                        "decoder"],
+    "encoder_decoder_attention": ["$f_1$", "$f_4$", "$s_{t-1}$", "$s_t$", "$c_t$", "$w_t$",
+                                  "$a_{t,1}$", "attention"],
+    "attention_computation": ["$s_{t-1}$", "$r_t = V s_{t-1}$", r"$u_t = F^{\top} r_t$", "softmax",
+                              r"$a_t = \mathrm{softmax}(u_t)$", "$c_t = F a_t$", "$f_1$"],
+    "transformer_blocks": ["post-norm (original)", "pre-norm", "MHA", "LN", "$F$ (MLP)",
+                           r"$\mathrm{LN}(X + \mathrm{MHA}(X))$", r"$X + F(\mathrm{LN}(X))$"],
+    "decoder_block": ["masked self-attention", "cross-attention", "encoder\noutput $C$", "$M$",
+                      "$K, V$", "$Q$", "$F$ (MLP)"],
+    "kv_cache": ["cache $K$", "cache $V$", "$q_t$", "$k_t$", "$v_t$", "new token $x_t$ only",
+                 r"$\mathrm{softmax}(q_t K^{\top}/\sqrt{\ell})$"],
+}
+
+
+def texts(fig: Figure) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+def png_size(fig: Figure) -> tuple[int, int]:
+    """Pixel size of the PNG that the chapters show (the IHDR chunk of arch.png's output)."""
+    data = arch.png(fig)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_every_figure_is_checked():
+    assert sorted(EXPECTED) == sorted(set(arch.__all__) - {"show", "png"})
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_figure_has_the_chapter_symbols_and_fits_the_column(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")        # a warning in a chapter cell fails the book build
+        fig = getattr(arch, name)()
+        width, height = png_size(fig)
+    assert isinstance(fig, Figure)
+    shown = [t.get_text() for t in texts(fig)]
+    missing = [s for s in EXPECTED[name] if not any(s in text for text in shown)]
+    assert not missing, f"{name} lacks {missing}; it shows {shown}"
+    assert width <= 690, f"{name} is {width} px wide: it would be scaled down in a 700 px column"
+    assert height <= 700
+    small = [(t.get_text(), t.get_fontsize()) for t in texts(fig) if t.get_fontsize() < arch.SMALL]
+    assert not small, f"text below {arch.SMALL} pt: {small}"
+
+
+def test_transformer_panels_place_layer_norm_differently():
+    shown = [t.get_text() for t in texts(arch.transformer_blocks())]
+    assert shown.count("LN") == 4 and shown.count("MHA") == 2
+    assert [t.get_text() for t in texts(arch.decoder_block())].count("LN") == 3
+
+
+def test_attention_example_is_the_chapter_computation():
+    ex = arch.attention_example()
+    np.testing.assert_allclose(ex["r"], ex["V"] @ ex["s_prev"])
+    np.testing.assert_allclose(ex["u"], ex["F"].T @ ex["r"])
+    np.testing.assert_allclose(ex["a"], np.exp(ex["u"]) / np.exp(ex["u"]).sum())
+    np.testing.assert_allclose(ex["c"], ex["F"] @ ex["a"])
+    # the weights printed on the bars are these weights
+    shown = {t.get_text() for t in texts(arch.attention_computation())}
+    assert {f"{a:.2f}".lstrip("0") for a in ex["a"]} <= shown
+
+
+def test_layout_limits_are_enforced():
+    with pytest.raises(ValueError, match="MAX_WIDTH"):
+        arch.canvas((0, 20), (0, 2))
+    fig, ax = arch.canvas((0, 2), (0, 2))
+    with pytest.raises(ValueError, match="unreadable"):
+        arch.label(ax, 1, 1, "tiny", fontsize=7)
