@@ -105,10 +105,12 @@ LAYOUT_JS = r"""() => {
     const style = getComputedStyle(el);
     return style.display !== 'none' && style.visibility !== 'hidden';
   };
-  // The nearest ancestor (inside the column) that clips or scrolls sideways.
+  // The nearest ancestor (inside the column) that clips or scrolls sideways. Overflow does
+  // nothing on inline and table boxes, whatever their computed style says.
   const clipper = el => {
     for (let a = el.parentElement; a && a !== column; a = a.parentElement) {
-      if (getComputedStyle(a).overflowX !== 'visible') return a;
+      const style = getComputedStyle(a);
+      if (style.overflowX !== 'visible' && !/^(inline|table|inline-table)$/.test(style.display)) return a;
     }
     return null;
   };
