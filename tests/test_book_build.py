@@ -2,10 +2,13 @@
 
 A page with a formula and a matplotlib figure builds, with MathJax and the
 figure served from the site itself; a page whose cell raises fails the build,
-and the log names the page and the error.
+and the log names the page and the error; a chapter gets its download links
+(executed notebook, exercise notebook, both copied into the site), a finished
+progress bar leaves nothing on the page, and citations read author (year).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -75,15 +78,26 @@ def mathjax() -> Path:
     return prefix
 
 
+# What the real book's configuration refers to besides its pages.
+SITE_FILES = ("_config.yml", "references.bib", "_assets", "_templates")
+
+
 def make_book(root: Path, mathjax: Path, page_name: str, text: str) -> Path:
-    """root/book with the real _config.yml and one page; root/.mathjax -> the repo's."""
+    """root/book with the real configuration and one page; root/.mathjax and root/exercises
+    point to the repository's (the config names both relative to the book folder)."""
     book = root / "book"
     book.mkdir(parents=True)
-    shutil.copy(REPO / "book" / "_config.yml", book / "_config.yml")
+    for name in SITE_FILES:
+        source = REPO / "book" / name
+        if source.is_dir():
+            shutil.copytree(source, book / name)
+        else:
+            shutil.copy(source, book / name)
     (book / "_toc.yml").write_text(f"format: jb-book\nroot: {page_name}\n", encoding="utf-8")
+    (book / f"{page_name}.md").parent.mkdir(parents=True, exist_ok=True)
     (book / f"{page_name}.md").write_text(text, encoding="utf-8")
-    # _config.yml names MathJax relative to the book folder (../.mathjax/static).
     (root / ".mathjax").symlink_to(mathjax, target_is_directory=True)
+    (root / "exercises").symlink_to(REPO / "exercises", target_is_directory=True)
     return book
 
 
@@ -112,6 +126,52 @@ def test_good_page_builds_with_local_math_and_figure(tmp_path, mathjax):
     assert figures, f"the matplotlib figure was not embedded as an image; <img> sources: {images}"
     for src in figures:
         assert (html_dir / src).is_file() and (html_dir / src).stat().st_size > 1000, src
+
+
+CHAPTER_PAGE = FRONT_MATTER + textwrap.dedent(r"""
+    # A chapter
+
+    As {cite:t}`elman1990finding` showed, and as others did {cite:p}`hochreiter1997long`.
+
+    ```{code-cell} python3
+    import sys
+    from tqdm import tqdm
+
+    for _ in tqdm(range(50), desc="training", file=sys.stdout, ncols=80):
+        pass
+    print("done")
+    ```
+
+    ```{bibliography}
+    ```
+    """)
+
+
+def test_chapter_links_its_notebooks_and_hides_progress_bars(tmp_path, mathjax):
+    # A page named like a chapter of book/_config.yml's course_exercises (the toc is not numbered
+    # here, so only what the extension adds is checked).
+    book = make_book(tmp_path, mathjax, "chapters/rnn_bptt", CHAPTER_PAGE)
+    result = seqcourse_book(book)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, f"build failed:\n{log[-4000:]}"
+    html_dir = book / "_build" / "html"
+    page = (html_dir / "chapters" / "rnn_bptt.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a class="[^"]*course-download[^"]*" href="([^"]+)"', page)
+    assert links == ["../downloads/chapters/rnn_bptt.ipynb",
+                     "../downloads/exercises/ch01_rnn/rnn_bptt.ipynb"], links
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert "make check NOTEBOOK=exercises/ch01_rnn/rnn_bptt.ipynb" in text
+    executed = json.loads((html_dir / "downloads" / "chapters" / "rnn_bptt.ipynb").read_text())
+    outputs = [out for cell in executed["cells"] for out in cell.get("outputs", [])]
+    assert any("done" in "".join(out.get("text", "")) for out in outputs), "not the executed notebook"
+    exercise = html_dir / "downloads" / "exercises" / "ch01_rnn" / "rnn_bptt.ipynb"
+    assert exercise.read_bytes() == (REPO / "exercises" / "ch01_rnn" / "rnn_bptt.ipynb").read_bytes()
+    # The finished progress bar leaves no trace: the cell's only output is its print.
+    shown = "".join("".join(out.get("text", "")) for out in outputs)
+    assert shown.strip() == "done", f"cell outputs: {shown!r}"
+    assert "50/50" not in text and "%|" not in text
+    assert "Elman (1990)" in text and "(Hochreiter and Schmidhuber, 1997)" in text, \
+        "citations do not read author (year)"
 
 
 def test_broken_cell_fails_the_build_and_names_the_page(tmp_path, mathjax):

@@ -1,20 +1,32 @@
 """The built website, as a reader sees it: headless Chromium with the network cut off.
 
-For the intro and every chapter in book/_toc.yml: the formulas are typeset by
-the site's own MathJax (no raw TeX left on the page), every image loads, the
-browser console shows no error beyond known noise, and no request leaves
-127.0.0.1 (each one is blocked and recorded, so math and figures that depend on
-the network would show up here).
+Every page of book/_toc.yml is opened at a laptop width (1366 px) and a phone width (390 px).
+On each, with every problem of the page collected before the test fails:
 
-Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`).
-SEQ_BOOK_DIR points the test at another book folder (its `_build/html` is served);
-SEQ_SCREENSHOT_DIR, when set, receives a full-page PNG of every page.
+* nothing loads from outside 127.0.0.1 (each such request is blocked and recorded) and no
+  request fails; the browser console shows no error (only the missing favicon is excused);
+* the formulas are typeset by the site's own MathJax, without TeX errors, and no raw TeX is
+  left in the text (paragraphs, lists and admonitions included);
+* no element is wider than the content column unless it sits inside its own scroll box, the
+  page itself never scrolls sideways, and no formula, code or figure lies under the sidebar;
+* the sidebar toggle and the "Contents" toggle open and close what they name;
+* every figure loads, has an alt text that describes it (not its file path) and is shown at
+  >= 80 % of its natural width or can be enlarged by a click;
+* every chapter links its executed notebook and its exercise notebook, and both resolve;
+* FontAwesome's 1.5 MB script is not loaded.
+
+A full-page screenshot of every page at both widths is saved under
+book/_build/screenshots/<width>px/ (SEQ_SCREENSHOT_DIR chooses another folder) for a person
+to look at. Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`);
+SEQ_BOOK_DIR points the test at another book folder (its `_build/html` is served).
 """
 from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -28,21 +40,24 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("SEQ_BOOK_DIR", REPO / "book")).resolve()
 SITE = BOOK / "_build" / "html"
+SCREENSHOTS = Path(os.environ.get("SEQ_SCREENSHOT_DIR", BOOK / "_build" / "screenshots"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Console errors every Jupyter Book 1.x page produces that say nothing about the content:
-# no favicon is shipped, and sphinx-thebe looks up its (unused, disabled) launcher URL.
-KNOWN_NOISE = ("favicon.ico", "THEBE_JS_URL")
+# The one request every page makes that says nothing about the content: no favicon is shipped.
+KNOWN_NOISE = ("/favicon.ico",)
+WIDTHS = {"laptop": (1366, 900), "phone": (390, 844)}
+MIN_SCALE = 0.8   # a figure drawn smaller than this must be click-to-enlarge
 
-# Visible TeX that MathJax should have replaced: $$, \( \) \[ \], environments,
-# and $...$ around a TeX command (a bare "$5" is just money).
+# Text a reader sees, without code, math output and scripts; then TeX that should have been
+# typeset: $$, \( \) \[ \], \begin{...}, and any TeX command such as \mathbb or \sum.
 RAW_TEX_JS = r"""() => {
   const copy = document.body.cloneNode(true);
-  copy.querySelectorAll('pre, code, script, style, textarea, mjx-container, .highlight')
+  copy.querySelectorAll('pre, code, kbd, script, style, noscript, template, textarea, '
+                        + 'mjx-container, .highlight, .MathJax_Preview')
       .forEach(node => node.remove());
   const text = copy.textContent;
-  const patterns = [/\$\$/, /\\\(/, /\\\)/, /\\\[/, /\\\]/, /\\begin\{/,
-                    /\$[^$\n]*\\[A-Za-z]+[^$\n]*\$/];
+  const patterns = [/\$\$/, /\\\(/, /\\\)/, /\\\[/, /\\\]/, /\\begin\{/, /\\[A-Za-z]{2,}/,
+                    /\$[^$\n]*[\\^_][^$\n]*\$/];
   const found = [];
   for (const pattern of patterns) {
     const match = text.match(pattern);
@@ -73,8 +88,100 @@ MATH_JS = r"""() => {
   };
 }"""
 
-IMAGES_JS = r"""() => Array.from(document.images).map(img => ({
-  src: img.currentSrc || img.src, complete: img.complete, width: img.naturalWidth}))"""
+# Layout: elements that stick out of the content column without a scroll box of their own
+# around them (the outermost one of each is reported), the page's own sideways scrolling, and
+# formulas, code or figures that overlap a visible sidebar.
+LAYOUT_JS = r"""() => {
+  const column = document.querySelector('.bd-article');
+  if (!column) return {error: 'no .bd-article on the page'};
+  const col = column.getBoundingClientRect();
+  const slack = 1.5;
+  const describe = el => {
+    const cls = (el.getAttribute('class') || '').split(/\s+/).slice(0, 3).join('.');
+    const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+    return `<${el.tagName.toLowerCase()}${cls ? '.' + cls : ''}> "${text}"`;
+  };
+  const shown = el => {
+    const style = getComputedStyle(el);
+    return style.display !== 'none' && style.visibility !== 'hidden';
+  };
+  // The nearest ancestor (inside the column) that clips or scrolls sideways. Overflow does
+  // nothing on inline and table boxes, whatever their computed style says.
+  const clipper = el => {
+    for (let a = el.parentElement; a && a !== column; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.overflowX !== 'visible' && !/^(inline|table|inline-table)$/.test(style.display)) return a;
+    }
+    return null;
+  };
+  const outside = r => r.right > col.right + slack || r.left < col.left - slack;
+  const wide = [];
+  const reported = new Set();
+  for (const el of column.querySelectorAll('*')) {
+    if (el.closest('mjx-assistive-mml')) continue;   // MathJax's off-screen copy for screen readers
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || !outside(r) || !shown(el)) continue;
+    const box = clipper(el);
+    if (box && !outside(box.getBoundingClientRect())) continue;   // scrolls inside its own box
+    let parent = el.parentElement, inside = false;
+    while (parent && parent !== column) {
+      if (reported.has(parent)) { inside = true; break; }
+      parent = parent.parentElement;
+    }
+    reported.add(el);
+    if (!inside) wide.push(`${describe(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} px,`
+                           + ` column ${Math.round(col.left)}..${Math.round(col.right)} px`);
+  }
+  const sidebar = document.querySelector('.bd-sidebar-primary');
+  const under = [];
+  if (sidebar && shown(sidebar)) {
+    const s = sidebar.getBoundingClientRect();
+    if (s.width > 0 && s.right > 0 && s.left < window.innerWidth) {
+      for (const el of column.querySelectorAll('mjx-container, pre, img, table')) {
+        const r = el.getBoundingClientRect();
+        // What shows of it: its rectangle cut by its scroll box, if any.
+        const box = clipper(el);
+        const left = box ? Math.max(r.left, box.getBoundingClientRect().left) : r.left;
+        if (r.width > 0 && left < s.right - slack && r.right > s.left + slack
+            && r.top < s.bottom && r.bottom > s.top) under.push(describe(el));
+      }
+    }
+  }
+  return {
+    wide: wide.slice(0, 12),
+    wideCount: wide.length,
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+    under: under.slice(0, 12),
+  };
+}"""
+
+IMAGES_JS = r"""() => Array.from(document.querySelectorAll('.bd-article img')).map(img => ({
+  src: img.getAttribute('src') || '', alt: img.getAttribute('alt'), complete: img.complete,
+  natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+  zoomable: img.classList.contains('course-zoomable')}))"""
+
+DOWNLOADS_JS = r"""() => ({
+  links: Array.from(document.querySelectorAll('.course-downloads a.course-download'))
+              .map(a => ({href: a.href, text: a.textContent.trim()})),
+  text: (document.querySelector('.course-downloads') || {textContent: ''}).textContent})"""
+
+# How visible a sidebar is: the part of its box inside the viewport, in px.
+VISIBLE_JS = r"""(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return -1;
+  const style = getComputedStyle(el);
+  if (style.display === 'none' || style.visibility === 'hidden' || +style.opacity === 0) return 0;
+  const r = el.getBoundingClientRect();
+  const w = Math.min(r.right, window.innerWidth) - Math.max(r.left, 0);
+  const h = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+  return (w > 0 && h > 0) ? Math.round(w) : 0;
+}"""
+
+TOGGLES = {
+    "sidebar": ("button.primary-toggle", ".bd-sidebar-primary"),
+    "contents": ("button.secondary-toggle", ".bd-sidebar-secondary"),
+}
 
 
 def toc_pages(book: Path) -> list[str]:
@@ -96,7 +203,19 @@ def toc_pages(book: Path) -> list[str]:
     return [str(Path(page).with_suffix("")) for page in pages]
 
 
+def chapter_exercises(book: Path) -> dict[str, str]:
+    """Chapter -> exercise notebook, as book/_config.yml gives it (seqcourse.sphinx_ext)."""
+    config_file = book / "_config.yml"
+    if not config_file.is_file():
+        return {}
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+    return ((config.get("sphinx") or {}).get("config") or {}).get("course_exercises") or {}
+
+
 PAGES = toc_pages(BOOK)
+EXERCISES = chapter_exercises(BOOK)
+# A figure's alt text that is only where it lives: a path, a file name or a hash.
+PATH_LIKE = re.compile(r"(^|/)[^ ]*\.(png|jpe?g|svg|gif|webp)$|^[0-9a-f]{16,}|^\.\./|/_images/", re.I)
 
 
 def chromium() -> str:
@@ -152,21 +271,94 @@ def settled(page, condition_js: str, timeout_ms: int = 15_000) -> bool:
         return False
 
 
+def check_toggle(page, name: str, button: str, panel: str) -> list[str]:
+    """Click the toggle: the panel it names must change from shown to hidden or back, and a
+    second action (the toggle again, or Escape, or a click outside when it covers the page)
+    must bring the page back to where it was."""
+    toggle = page.locator(button).filter(visible=True)
+    if toggle.count() == 0:
+        if page.evaluate(VISIBLE_JS, panel) > 0:
+            return []   # always shown at this width (e.g. the sidebar on a wide screen): fine
+        return [f"the {name} toggle ({button}) is missing and {panel} is not shown"]
+    before = page.evaluate(VISIBLE_JS, panel)
+    toggle.first.click()
+    page.wait_for_timeout(600)   # the drawers slide in
+    after = page.evaluate(VISIBLE_JS, panel)
+    if (before > 0) == (after > 0):
+        return [f"the {name} toggle does nothing: {panel} {'shown' if before > 0 else 'hidden'} "
+                f"before and after a click ({before} px -> {after} px visible)"]
+    for close in ("toggle", "escape", "outside"):
+        if close == "toggle":
+            if not toggle.first.is_visible():
+                continue
+            try:
+                toggle.first.click(timeout=2_000)
+            except Exception:   # covered by the open drawer: the reader closes it another way
+                continue
+        elif close == "escape":
+            page.keyboard.press("Escape")
+        else:
+            width, height = page.viewport_size["width"], page.viewport_size["height"]
+            page.mouse.click(width - 5, height // 2)
+        page.wait_for_timeout(600)
+        if (page.evaluate(VISIBLE_JS, panel) > 0) == (before > 0):
+            return []
+    return [f"the {name} toggle opens {panel} but neither the toggle, Escape nor a click beside "
+            "it closes it again"]
+
+
+def check_downloads(page, downloads: dict, where: str) -> list[str]:
+    problems = []
+    notebooks = [link for link in downloads["links"] if link["href"].endswith(".ipynb")]
+    if len(notebooks) < 2:
+        problems.append(f"{where}: expected links to the executed chapter notebook and its exercise "
+                        f"notebook under the title, found {downloads['links']}")
+    if "make check" not in downloads["text"]:
+        problems.append(f"{where}: the downloads do not say how to check the exercise (make check)")
+    for link in notebooks:
+        response = page.request.get(link["href"])
+        if response.status != 200:
+            problems.append(f"{where}: download {link['href']} answers {response.status}")
+            continue
+        try:
+            notebook = json.loads(response.body())
+        except ValueError:
+            problems.append(f"{where}: download {link['href']} is not a notebook (not JSON)")
+            continue
+        cells = notebook.get("cells") or []
+        code = [cell for cell in cells if cell.get("cell_type") == "code"]
+        if not code:
+            problems.append(f"{where}: download {link['href']} has no code cells")
+        if "chapter" in link["text"] and not any(cell.get("outputs") for cell in code):
+            problems.append(f"{where}: the chapter notebook {link['href']} has no outputs "
+                            "(it should be the executed one)")
+    return problems
+
+
 def test_toc_lists_pages():
     assert PAGES, f"no pages found in {BOOK / '_toc.yml'}"
 
 
+def test_every_chapter_has_an_exercise_notebook():
+    chapters = [page for page in PAGES if page.startswith("chapters/")]
+    missing = [page for page in chapters if page not in EXERCISES]
+    assert not missing, f"chapters without course_exercises entry in {BOOK / '_config.yml'}: {missing}"
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
 @pytest.mark.parametrize("page_name", PAGES)
-def test_page_renders_offline(page_name, site_url, browser):
+def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
     html = SITE / f"{page_name}.html"
     if not html.is_file():
         pytest.fail(f"{html} missing although {page_name} is in _toc.yml: run `make book` first",
                     pytrace=False)
+    width, height = WIDTHS[width_name]
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    blocked, console_errors, failed = [], [], []
+    blocked, console_errors, failed, scripts = [], [], [], []
 
     def route(route_):
         if urlsplit(route_.request.url).hostname == "127.0.0.1":
@@ -182,11 +374,15 @@ def test_page_renders_offline(page_name, site_url, browser):
     def on_response(response):
         if response.status >= 400:
             failed.append(f"{response.status} {response.url}")
+        if response.request.resource_type == "script":
+            scripts.append(response.url)
 
     page.route("**/*", route)
     page.on("console", on_console)
     page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
     page.on("response", on_response)
+    where = f"{page_name}.html at {width} px"
+    problems: list[str] = []
     try:
         page.goto(f"{site_url}/{page_name}.html", wait_until="load")
         # Lazy images offscreen would never load in a fixed viewport.
@@ -196,29 +392,69 @@ def test_page_renders_offline(page_name, site_url, browser):
             # A failure here is reported by the assertions below, with its cause.
             if settled(page, "() => !!(window.MathJax && MathJax.startup && MathJax.startup.promise)"):
                 page.evaluate("() => MathJax.startup.promise")
+        try:   # fonts and MathJax components load after "load"; a busy machine may never idle
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except PlaywrightTimeout:
+            pass
         math = page.evaluate(MATH_JS)
         raw_tex = page.evaluate(RAW_TEX_JS)
         images = page.evaluate(IMAGES_JS)
-        page.wait_for_load_state("networkidle")
-        shots = os.environ.get("SEQ_SCREENSHOT_DIR")
-        if shots:
-            target = Path(shots) / (page_name.replace("/", "__") + ".png")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(target), full_page=True)
+        layout = page.evaluate(LAYOUT_JS)
+        downloads = page.evaluate(DOWNLOADS_JS)
+        target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target), full_page=True)
+        for name, (button, panel) in TOGGLES.items():
+            if name == "contents" and not page.locator(f"{panel} nav, {panel} ul").count():
+                continue   # a page without sections has no outline to show
+            problems += [f"{where}: {problem}" for problem in check_toggle(page, name, button, panel)]
+        if page_name in EXERCISES:
+            problems += check_downloads(page, downloads, where)
     finally:
         context.close()
 
-    where = f"{page_name}.html"
-    assert not blocked, f"{where} tried to reach the network (blocked): {blocked}"
+    if blocked:
+        problems.append(f"{where} tried to reach the network (blocked): {blocked}")
     failed = [entry for entry in failed if not any(noise in entry for noise in KNOWN_NOISE)]
-    assert not failed, f"{where}: requests that failed: {failed}"
-    if math["math"]:
-        assert math["mathjaxLoaded"], f"{where} has math but MathJax did not load"
-        assert not math["untypeset"], f"{where}: formulas not typeset by MathJax: {math['untypeset']}"
-        assert math["containers"] >= math["math"], f"{where}: MathJax output missing: {math}"
-    assert not math["errors"], f"{where}: MathJax reports TeX errors in: {math['errors']}"
-    assert not raw_tex, f"{where}: raw TeX visible on the page: {raw_tex}"
-    broken = [image["src"] for image in images if not (image["complete"] and image["width"] > 0)]
-    assert not broken, f"{where}: images that did not load: {broken}"
+    if failed:
+        problems.append(f"{where}: requests that failed: {failed}")
     errors = [entry for entry in console_errors if not any(noise in entry for noise in KNOWN_NOISE)]
-    assert not errors, f"{where}: browser console errors: {errors}"
+    if errors:
+        problems.append(f"{where}: browser console errors: {errors}")
+    heavy = [url for url in scripts if "fontawesome" in url]
+    if heavy:
+        problems.append(f"{where}: loads FontAwesome's script (1.5 MB): {heavy}")
+    if math["math"]:
+        if not math["mathjaxLoaded"]:
+            problems.append(f"{where} has math but MathJax did not load")
+        if math["untypeset"]:
+            problems.append(f"{where}: formulas not typeset by MathJax: {math['untypeset']}")
+        elif math["containers"] < math["math"]:
+            problems.append(f"{where}: MathJax output missing: {math}")
+    if math["errors"]:
+        problems.append(f"{where}: MathJax reports TeX errors in: {math['errors']}")
+    if raw_tex:
+        problems.append(f"{where}: raw TeX visible on the page: {raw_tex}")
+    if "error" in layout:
+        problems.append(f"{where}: {layout['error']}")
+    else:
+        if layout["pageWidth"] > layout["viewport"] + 1:
+            problems.append(f"{where}: the page scrolls sideways ({layout['pageWidth']} px wide in a "
+                            f"{layout['viewport']} px window)")
+        if layout["wide"]:
+            problems.append(f"{where}: {layout['wideCount']} element(s) wider than the content column "
+                            f"outside a scroll box: {layout['wide']}")
+        if layout["under"]:
+            problems.append(f"{where}: under the sidebar: {layout['under']}")
+    for image in images:
+        name = image["src"].rsplit("/", 1)[-1][:24]
+        if not (image["complete"] and image["natural"] > 0):
+            problems.append(f"{where}: image {image['src']} did not load")
+            continue
+        alt = (image["alt"] or "").strip()
+        if not alt or PATH_LIKE.search(alt) or alt == image["src"]:
+            problems.append(f"{where}: image {name}... has no alt text describing it (alt={alt!r})")
+        if image["shown"] < MIN_SCALE * image["natural"] and not image["zoomable"]:
+            problems.append(f"{where}: image {name}... shown at {image['shown'] / image['natural']:.0%} "
+                            "of its natural width and cannot be enlarged")
+    assert not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)

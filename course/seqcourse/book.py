@@ -28,7 +28,7 @@ import yaml
 MATHJAX_SPEC = "mathjax@3"
 MATHJAX_PREFIX = Path(".mathjax")
 # The file Sphinx loads; the rest of es5/ (fonts, TeX extensions) is found relative to it.
-MATHJAX_ENTRY = "tex-mml-chtml.js"
+MATHJAX_ENTRY = "tex-chtml.js"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
 
@@ -42,7 +42,7 @@ class BookError(Exception):
 def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
     """Install MathJax 3 from npm under `prefix` (once) and return the static folder.
 
-    Returns `prefix/static`, which holds `mathjax/tex-mml-chtml.js` and the rest of
+    Returns `prefix/static`, which holds `mathjax/tex-chtml.js` and the rest of
     MathJax's `es5/` bundle.
     """
     prefix = Path(prefix)
