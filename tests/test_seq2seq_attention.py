@@ -7,10 +7,8 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from seqmodels.seq2seq import bleu_from_tokens, sacre_bleu
-from seqmodels.seq2seq import (Attention, additive_energies, attention_context,
-                                         lecture_attention, masked_softmax,
-                                         multiplicative_energies, length_mask)
+from seqmodels.seq2seq import (Attention, additive_energies, attention_context, bleu_from_tokens, lecture_attention,
+                               length_mask, masked_softmax, multiplicative_energies, sacre_bleu)
 
 F64 = torch.float64
 
@@ -19,13 +17,14 @@ def randn(g, *shape):
     return torch.randn(*shape, generator=g, dtype=F64)
 
 
-def brute_force_lecture(s, F, V, lengths):
-    """r = V s, u_i = f_i . r, a = softmax over the real words, c = sum_i a_i f_i; one sentence at a time."""
+def brute_force_lecture(s, F, V, lengths, scale=1.0):
+    """r = V s, u_i = scale * f_i . r, a = softmax over the real words, c = sum_i a_i f_i;
+    one sentence at a time."""
     B, S, D = F.shape
     c_all, a_all = torch.zeros(B, D, dtype=F64), torch.zeros(B, S, dtype=F64)
     for b in range(B):
         r = V @ s[b]
-        u = [float(F[b, i] @ r) for i in range(lengths[b])]
+        u = [scale * float(F[b, i] @ r) for i in range(lengths[b])]
         z = sum(math.exp(x) for x in u)
         for i in range(lengths[b]):
             a_all[b, i] = math.exp(u[i]) / z
@@ -52,6 +51,33 @@ def test_lecture_attention_matches_word_by_word_formula():
     c_ref, a_ref = brute_force_lecture(s, F, V, lengths)
     assert_close(a, a_ref)
     assert_close(c, c_ref)
+
+
+def test_scaled_lecture_attention_matches_word_by_word_formula():
+    # u_i = f_i^T V s / sqrt(D_f); D_f = 64 and large states make the unscaled softmax saturate,
+    # so the scaled and unscaled weights must differ visibly (the scaling is not a no-op).
+    g = torch.Generator().manual_seed(11)
+    B, S, D_f, H_s = 3, 7, 64, 8
+    lengths = [7, 3, 1]
+    s, F, mask = 3 * randn(g, B, H_s), randn(g, B, S, D_f), length_mask(lengths, S, batch_first=True)
+    att = Attention("lecture_scaled", H_s, D_f, dtype=F64, generator=g)
+    c, a = att(s, F, mask)
+    c_ref, a_ref = brute_force_lecture(s, F, att.V.detach(), lengths, scale=1 / math.sqrt(D_f))
+    assert_close(a, a_ref)
+    assert_close(c, c_ref)
+    _, a_unscaled = brute_force_lecture(s, F, att.V.detach(), lengths)
+    assert (a_unscaled[0] - a_ref[0]).abs().max() > 0.05
+    assert a_ref[2, 0] == 1 and (a_ref[2, 1:] == 0).all()          # one real word: all weight on it
+
+
+def test_seq2seq_accepts_scaled_lecture_attention():
+    from seqmodels.seq2seq import Seq2Seq, batch_pairs
+    model = Seq2Seq(7, 7, emb_size=4, hidden_size=5, attention="lecture_scaled",
+                    generator=torch.Generator().manual_seed(0))
+    src, lengths, tgt = batch_pairs([([3, 4, 5], [4, 3]), ([5, 6], [6])])
+    logits, attn = model(src, lengths, tgt[:-1])
+    assert logits.shape == (tgt.shape[0] - 1, 2, 7) and attn.shape == (tgt.shape[0] - 1, 2, 3)
+    assert_close(attn.sum(-1), torch.ones(attn.shape[:2]))
 
 
 def test_padding_gets_zero_weight_and_no_influence():
@@ -107,7 +133,8 @@ def test_additive_energies_match_formula():
     assert_close(u, brute)
 
 
-@pytest.mark.parametrize("kind", ["lecture", "multiplicative", "dot", "scaled_dot", "additive"])
+@pytest.mark.parametrize("kind", ["lecture", "lecture_scaled", "multiplicative", "dot", "scaled_dot",
+                                  "additive"])
 def test_attention_module_equals_functions(kind):
     g = torch.Generator().manual_seed(6)
     H_s = D_f = 5
@@ -121,6 +148,8 @@ def test_attention_module_equals_functions(kind):
         u = multiplicative_energies(s, F)
     elif kind == "scaled_dot":
         u = multiplicative_energies(s, F) / math.sqrt(D_f)
+    elif kind == "lecture_scaled":
+        u = multiplicative_energies(s, F, att.V) / math.sqrt(D_f)
     else:
         u = multiplicative_energies(s, F, att.V)
     assert_close(a, masked_softmax(u, mask))
@@ -129,7 +158,7 @@ def test_attention_module_equals_functions(kind):
     assert_close(c_keys, c)
 
 
-@pytest.mark.parametrize("kind", ["lecture", "additive"])
+@pytest.mark.parametrize("kind", ["lecture", "lecture_scaled", "additive"])
 def test_attention_gradients_match_finite_differences(kind):
     g = torch.Generator().manual_seed(7)
     att = Attention(kind, 3, 4, attention_size=3, dtype=F64, generator=g)

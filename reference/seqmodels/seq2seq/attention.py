@@ -20,6 +20,8 @@ The attention step of the lecture (s_{t-1} is the decoder state)::
 Other energy functions u_{t,i} = score(s, f_i):
 
     multiplicative (Luong "general")  f_i^T W s        -- the lecture's form, W = V
+    lecture, scaled                   f_i^T V s / sqrt(D_f)  (the book's addition: keeps
+                                      the energies' spread O(1) as D_f grows; chapter 8)
     dot (Luong)                       f_i^T s          (needs D_f = H_s)
     additive (Bahdanau, "concat")     w^T tanh(W_s s + W_f f_i)
     scaled dot                        f_i^T s / sqrt(D_f)  (the transformer's, chapter 9, with one
@@ -52,7 +54,7 @@ __all__ = [
     "length_mask",
 ]
 
-ATTENTION_KINDS = ("lecture", "multiplicative", "dot", "scaled_dot", "additive")
+ATTENTION_KINDS = ("lecture", "lecture_scaled", "multiplicative", "dot", "scaled_dot", "additive")
 
 
 # ------------------------------------------------------------------------- masks
@@ -174,7 +176,9 @@ def _additive(s, keys, W_s, w):
 class Attention(nn.Module):
     """Energies + masked softmax + context, with learned parameters.
 
-    kinds: ``"lecture"`` (r = V s, u = F^T r), ``"multiplicative"`` (the same
+    kinds: ``"lecture"`` (r = V s, u = F^T r), ``"lecture_scaled"`` (u = F^T V s
+    / sqrt(D_f): with 2H = 256 the unscaled energies saturate the softmax),
+    ``"multiplicative"`` (the same
     function, f_i^T W s, named after Luong), ``"dot"`` (f_i^T s, no
     parameters, needs D_f = H_s), ``"scaled_dot"`` (f_i^T s / sqrt(D_f), the
     transformer's, through ``seqmodels.transformer``), ``"additive"`` (Bahdanau,
@@ -196,7 +200,7 @@ class Attention(nn.Module):
         if kind in ("dot", "scaled_dot") and state_size != source_size:
             raise ValueError(f"{kind} attention needs state_size == source_size, got {state_size} "
                              f"and {source_size}")
-        if kind in ("lecture", "multiplicative"):
+        if kind in ("lecture", "lecture_scaled", "multiplicative"):
             self.V = nn.Parameter(torch.empty(source_size, state_size, **f))
         elif kind == "additive":
             A = check_positive_int("attention_size", attention_size or state_size)
@@ -220,6 +224,8 @@ class Attention(nn.Module):
             return _additive(s, self.keys(F) if keys is None else keys, self.W_s, self.w)
         if self.kind == "scaled_dot":
             return _multiplicative(s, F, None) / math.sqrt(F.shape[-1])
+        if self.kind == "lecture_scaled":
+            return _multiplicative(s, F, self.V) / math.sqrt(F.shape[-1])
         return _multiplicative(s, F, None if self.kind == "dot" else self.V)
 
     def forward(self, s: torch.Tensor, F: torch.Tensor, mask: torch.Tensor | None = None,

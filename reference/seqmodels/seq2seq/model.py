@@ -188,7 +188,7 @@ class Seq2Seq(nn.Module):
         src_vocab_size, tgt_vocab_size: V_src, V_tgt.
         emb_size, hidden_size: embedding size E and RNN size H (the encoder's
             columns have 2H entries, the decoder state H).
-        attention: one of ``ATTENTION_KINDS`` ("lecture", "multiplicative",
+        attention: one of ``ATTENTION_KINDS`` ("lecture", "lecture_scaled", "multiplicative",
             "dot", "scaled_dot", "additive") or None (no attention: the bottleneck model).
             "dot" and "scaled_dot" need D_f = 2H = H_s, so they use a decoder of size 2H.
         cell: "gru" or "lstm" (encoder and decoder).

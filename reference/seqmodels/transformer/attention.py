@@ -7,7 +7,10 @@ l = d / h. Weights multiply from the right (X W), as in the lecture and in
 Vaswani et al. (2017); torch.nn stores the transposes (see ``to_torch``).
 
 Lecture form (head j = 1..h; C = X for self-attention, C (B, m, d) a
-source context for cross-attention):
+source context for cross-attention), with the 1 / sqrt(l) that the lecture's
+derivation softmax(X X^T) -> softmax(X L R X^T) does not have: the book adds
+it, as Vaswani et al. (2017) do, so that scores of l unit-variance products
+keep unit variance and the softmax does not saturate (chapter 9):
 
     A_j = softmax(X L_j R_j C^T / sqrt(l) + M)      L_j (d, l), R_j (l, d)
     Y_j = A_j C P_j                                  P_j (d, l)
