@@ -20,6 +20,7 @@ TRANSFER = {
     "ch01_rnn": {"rnn_forward"},
     "ch03_lstm_gru": {"lstm_cell", "gru_cell", "num_parameters"},
     "ch04_language_models": {"perplexity", "batchify", "bptt_windows"},
+    "ch09_transformers": {"causal_mask", "attention", "multi_head_attention"},
 }
 # Shorter lines (`return h`, `T = X.shape[0]`) are shared by any two pieces of code.
 MIN_LINE = 16
