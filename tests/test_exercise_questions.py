@@ -21,7 +21,12 @@ TRANSFER = {
     "ch03_lstm_gru": {"lstm_cell", "gru_cell", "num_parameters"},
     "ch04_language_models": {"perplexity", "batchify", "bptt_windows"},
     "ch09_transformers": {"causal_mask", "attention", "multi_head_attention"},
+    "ch05_word2vec": {"sgns", "noise", "analogy"},
+    "ch06_expensive_softmax": {"nce_loss", "path_log_prob"},
 }
+# Transfer questions kept from before issue 18 although their algorithm is in seqmodels (the issue names them as the
+# questions that do probe understanding): the answer asked for differs from what the package prints, but shares lines.
+KEPT = {"ch06_expensive_softmax": {"huffman_code_lengths"}}  # depths only, with a brute-force optimality oracle
 # Shorter lines (`return h`, `T = X.shape[0]`) are shared by any two pieces of code.
 MIN_LINE = 16
 NOTEBOOKS = [(a, n) for a, n in real_course().notebooks() if a in TRANSFER]
@@ -71,7 +76,7 @@ def test_transfer_answers_stand_neither_in_the_chapter_nor_in_seqmodels(assignme
     nb = real_course().source_nb(assignment, notebook)
     printed = _printed_lines()
     for cell in _answers(nb):
-        if grade_id(cell) in TRANSFER[assignment]:
+        if grade_id(cell) in TRANSFER[assignment] | KEPT.get(assignment, set()):
             continue
         copied = [line for line in _answer_lines(cell.source) if line in printed]
         assert not copied, f"{assignment}: the answer {grade_id(cell)!r} is printed in the book or seqmodels: {copied[:3]}"
