@@ -23,28 +23,6 @@ def _forward(h0="h_init", pre="x_t @ W_xh.T + h @ W_hh.T + b_h", stack=""):
     return _FORWARD.format(h0=h0, pre=pre, stack=stack)
 
 
-_BPTT = '''def rnn_bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH):
-    T = X.shape[0]
-    dW_xh, dW_hh, db_h = torch.zeros_like(W_xh), torch.zeros_like(W_hh), torch.zeros_like(b_h)
-    dX = torch.zeros_like(X)
-    dh_next = torch.zeros_like(h_init)
-    for t in reversed(range(T)):
-        dh = {dh}
-        dz = {dz}
-        h_prev = H[t - 1] if t > 0 else h_init
-        dW_xh += dz.T @ X[t]
-        dW_hh += dz.T @ h_prev
-        db_h += dz.sum(0)
-        dX[t] = dz @ W_xh
-        dh_next = {carry}
-    return {{"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h, "h_init": dh_next, "X": dX}}
-'''
-
-
-def _bptt(dh="dL_dH[t] + dh_next", dz="dh * (1 - H[t] ** 2)", carry="dz @ W_hh"):
-    return _BPTT.format(dh=dh, dz=dz, carry=carry)
-
-
 _FORWARD_TESTS = {"test_forward_shape", "test_forward_values", "test_forward_initial_state"}
 
 WRONG_ANSWERS = {
@@ -57,10 +35,7 @@ WRONG_ANSWERS = {
          {"test_forward_values", "test_forward_initial_state"}),
         ("rnn_forward starts from zeros instead of h_init", {"rnn_forward": _forward(h0="torch.zeros_like(h_init)")},
          {"test_forward_values", "test_forward_initial_state"}),
-        ("rnn_bptt forgets to add the gradient carried from t+1", {"bptt_backward": _bptt(dh="dL_dH[t]")},
-         {"test_bptt_weights", "test_bptt_inputs"}),
-        ("rnn_bptt forgets the tanh' factor", {"bptt_backward": _bptt(dz="dh")},
-         {"test_bptt_one_step", "test_bptt_weights", "test_bptt_inputs"}),
+        # the leaky-RNN BPTT answers are in wrong_answers_ch01_rnn.py
     ],
 }
 

@@ -83,3 +83,53 @@ WRONG_ANSWERS = [
 '''},
      ["test_num_parameters"]),
 ]
+
+_COUPLED = '''def coupled_lstm_cell_backward(x_t, h_prev, c_prev, W_x, W_h, b, dh_t, dc_t):
+    a_f, a_g, a_o = (x_t @ W_x.T + h_prev @ W_h.T + b).chunk({chunks}, dim=1)
+    f, g, o = torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+    tc = torch.tanh(f * c_prev + (1 - f) * g)
+    dc = {dc}
+    da = torch.cat([{da_f}, {da_g}, {da_o}], dim=1)
+    return {{"a": da, "x_t": da @ W_x, "h_prev": da @ W_h, "c_prev": {dc_prev},
+            "W_x": da.T @ x_t, "W_h": da.T @ h_prev, "b": da.sum(0)}}
+'''
+
+
+def _coupled(chunks="3", dc="dc_t + dh_t * o * (1 - tc ** 2)", da_f="dc * (c_prev - g) * f * (1 - f)",
+             da_g="dc * (1 - f) * (1 - g ** 2)", da_o="dh_t * tc * o * (1 - o)", dc_prev="dc * f"):
+    return {"coupled_backward": _COUPLED.format(chunks=chunks, dc=dc, da_f=da_f, da_g=da_g, da_o=da_o, dc_prev=dc_prev)}
+
+
+_COUPLED_VALUES = ["test_coupled_gates", "test_coupled_states", "test_coupled_weights"]
+
+_EFFECTIVE = '''def num_effective_parameters(kind, D, H):
+    gates = {{"RNN": 1, "GRU": 3, "LSTM": 4}}[kind]
+    return {formula}
+'''
+
+WRONG_ANSWERS += [
+    ("coupled LSTM: the forget gate's gradient of the standard LSTM, dc * c_prev * f(1-f) (the -g_t term forgotten)",
+     _coupled(da_f="dc * c_prev * f * (1 - f)"), _COUPLED_VALUES),
+    ("coupled LSTM: the total cell gradient forgets the path through h_t = o_t tanh(c_t)",
+     _coupled(dc="dc_t"), _COUPLED_VALUES),
+    ("coupled LSTM: the candidate weighted by f_t instead of 1 - f_t",
+     _coupled(da_g="dc * f * (1 - g ** 2)"), _COUPLED_VALUES),
+    ("coupled LSTM: the output gate's gradient uses tanh'(c_t) instead of tanh(c_t)",
+     _coupled(da_o="dh_t * (1 - tc ** 2) * o * (1 - o)"), _COUPLED_VALUES),
+    ("coupled LSTM: the gradient sent to c_prev misses the forget factor f_t",
+     _coupled(dc_prev="dc"), ["test_coupled_states"]),
+    ("coupled LSTM: the gradient sent to c_prev uses only dc_t, not the path through h_t",
+     _coupled(dc_prev="dc_t * f"), ["test_coupled_states"]),
+    ("coupled LSTM: read with the standard LSTM's four gate blocks",
+     _coupled(chunks="4"), ["test_coupled_shapes", *_COUPLED_VALUES]),
+    ("effective parameters: the old rubric's GRU count, all three second biases kept (+3H)",
+     {"num_effective_parameters": _EFFECTIVE.format(
+         formula='gates * (H * (D + H) + H) + (3 * H if kind == "GRU" else 0)')},
+     ["test_num_effective_parameters"]),
+    ("effective parameters: the stored count (no bias merged)",
+     {"num_effective_parameters": _EFFECTIVE.format(formula="gates * (H * (D + H) + 2 * H)")},
+     ["test_num_effective_parameters"]),
+    ("effective parameters: every second bias merged, the GRU's b_hn too",
+     {"num_effective_parameters": _EFFECTIVE.format(formula="gates * (H * (D + H) + H)")},
+     ["test_num_effective_parameters"]),
+]

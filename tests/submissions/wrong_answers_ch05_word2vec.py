@@ -63,3 +63,48 @@ WRONG_ANSWERS = [
      {"analogy": _ANALOGY_NO_EXCLUSION},
      ["test_analogy_excludes", "test_analogy_unit"]),
 ]
+
+_TIED = '''def tied_sgns_loss_and_grad(E, words, contexts, noise):
+    B, K = noise.shape
+    w, c, n = E[words], E[contexts], E[noise]
+    s = (w * c).sum(-1)
+    s_n = (n @ w.unsqueeze(-1)).squeeze(-1)
+    loss = {loss}
+    d = torch.sigmoid(s) - 1
+    d_n = {d_n}
+    g_w = d[:, None] * c + (d_n[:, :, None] * n).sum(1)
+    g_c = d[:, None] * w
+    g_n = d_n[:, :, None] * w[:, None, :]
+    g_E = torch.zeros_like(E)
+{scatter}
+    return loss, {result}
+'''
+
+_ADD = '''    g_E.index_add_(0, words, g_w)
+    g_E.index_add_(0, contexts, g_c)
+    g_E.index_add_(0, noise.reshape(-1), g_n.reshape(B * K, -1))'''
+
+
+def _tied(loss="-F.logsigmoid(s) - F.logsigmoid(-s_n).sum(-1)", d_n="torch.sigmoid(s_n)", scatter=_ADD, result="g_E"):
+    return {"tied_sgns": _TIED.format(loss=loss, d_n=d_n, scatter=scatter, result=result)}
+
+
+WRONG_ANSWERS += [
+    ("tied SGNS: g_E[idx] += ... (an indexed assignment keeps one update per repeated row instead of adding them)",
+     _tied(scatter='''    g_E[words] += g_w
+    g_E[contexts] += g_c
+    g_E[noise.reshape(-1)] += g_n.reshape(B * K, -1)'''), ["test_tied_repeats"]),
+    ("tied SGNS: only the word rows get a gradient, as if the context and noise vectors were another table",
+     _tied(scatter="    g_E.index_add_(0, words, g_w)"), ["test_tied_grad", "test_tied_repeats"]),
+    ("tied SGNS: the noise rows get no gradient",
+     _tied(scatter='''    g_E.index_add_(0, words, g_w)
+    g_E.index_add_(0, contexts, g_c)'''), ["test_tied_grad", "test_tied_repeats"]),
+    ("tied SGNS: noise scores weighted by sigma(-s_k) instead of sigma(s_k)",
+     _tied(d_n="torch.sigmoid(-s_n)"), ["test_tied_grad", "test_tied_repeats"]),
+    ("tied SGNS: the loss summed over the batch (one number) instead of one per row",
+     _tied(loss="(-F.logsigmoid(s) - F.logsigmoid(-s_n).sum(-1)).sum()"), ["test_tied_shapes", "test_tied_loss"]),
+    ("tied SGNS: returns the gradients of the gathered word rows (B, D), not of the table",
+     _tied(result="g_w"), ["test_tied_shapes", "test_tied_grad", "test_tied_repeats"]),
+    ("tied SGNS: log(sigmoid(x)) instead of logsigmoid (fails only for large scores, a hidden test)",
+     _tied(loss="-torch.sigmoid(s).log() - torch.sigmoid(-s_n).log().sum(-1)"), ["test_tied_loss"]),
+]

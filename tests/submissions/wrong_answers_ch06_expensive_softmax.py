@@ -60,3 +60,32 @@ WRONG_ANSWERS = [
      {"huffman_code_lengths": _BALANCED},
      ["test_huffman_dyadic", "test_huffman_optimal"]),
 ]
+
+_HS_GRAD = '''def path_log_prob_grad(h, node_vectors, path, code):
+    g_nodes = torch.zeros_like(node_vectors)
+    if len(path) == 0:
+        return h.new_zeros(()), torch.zeros_like(h), g_nodes
+    idx = torch.tensor(path, dtype=torch.long)
+    sign = 1.0 - 2.0 * torch.tensor(code, dtype=h.dtype)
+    x = sign * (node_vectors[idx] @ h)
+    slope = {slope}
+    g_nodes[idx] = {g_nodes}
+    return torch.nn.functional.logsigmoid(x).sum(), {g_h}, g_nodes
+'''
+
+
+def _hs_grad(slope="sign * torch.sigmoid(-x)", g_nodes="slope[:, None] * h[None, :]", g_h="slope @ node_vectors[idx]"):
+    return {"path_log_prob_grad": _HS_GRAD.format(slope=slope, g_nodes=g_nodes, g_h=g_h)}
+
+
+WRONG_ANSWERS += [
+    ("hierarchical-softmax gradient: sigma(x) instead of sigma(-x) (the derivative of log sigma taken as sigma)",
+     _hs_grad(slope="sign * torch.sigmoid(x)"), ["test_hs_grad_h", "test_hs_grad_nodes"]),
+    ("hierarchical-softmax gradient: the sign of the turn forgotten in the chain rule",
+     _hs_grad(slope="torch.sigmoid(-x)"), ["test_hs_grad_h", "test_hs_grad_nodes"]),
+    ("hierarchical-softmax gradient: g_nodes written for every node (h broadcast to the rows off the path)",
+     _hs_grad(g_nodes="slope[:, None] * h[None, :]\n    g_nodes[g_nodes == 0] = h.repeat(g_nodes.shape[0], 1)[g_nodes == 0]"),
+     ["test_hs_grad_nodes"]),
+    ("hierarchical-softmax gradient: g_h from the gradient rows of the nodes (h and n_j swapped)",
+     _hs_grad(g_h="slope @ g_nodes[idx]"), ["test_hs_grad_h"]),
+]

@@ -50,3 +50,53 @@ WRONG_ANSWERS = [
 '''},
      ["test_mha_single_head", "test_mha_vs_torch"]),
 ]
+
+_SHIFT = '''def shift_rotation(k, d, base=10000.0):
+    R = torch.zeros(d, d, dtype=torch.float64)
+    for i in range(d // 2):
+        phi = k * base ** ({exponent})
+        c, s = math.cos(phi), math.sin(phi)
+        rows, cols = {where}
+        R[rows[0], cols[0]], R[rows[0], cols[1]] = {top}
+        R[rows[1], cols[0]], R[rows[1], cols[1]] = {bottom}
+    return R
+'''
+
+
+def _shift(exponent="-2 * i / d", where="(2 * i, 2 * i + 1), (2 * i, 2 * i + 1)", top="c, -s", bottom="s, c"):
+    return {"shift_rotation": _SHIFT.format(exponent=exponent, where=where, top=top, bottom=bottom)}
+
+
+_STEP = '''def attention_step(x_t, K_cache, V_cache, W_Q, W_K, W_V):
+    q = x_t @ W_Q
+    K = torch.cat([K_cache, (x_t @ W_K).unsqueeze(1)], dim=1)
+    V = torch.cat([V_cache, (x_t @ W_V).unsqueeze(1)], dim=1)
+    keys, values = {attend}
+    scores = (keys @ q.unsqueeze(2)).squeeze(2) {scale}
+    y = (torch.softmax(scores, dim=-1).unsqueeze(1) @ values).squeeze(1)
+    return {result}
+'''
+
+
+def _step(attend="K, V", scale="/ math.sqrt(q.shape[-1])", result="y, K, V"):
+    return {"attention_step": _STEP.format(attend=attend, scale=scale, result=result)}
+
+
+WRONG_ANSWERS += [
+    ("shift rotation transposed: for a row vector it turns every pair backwards (PE_(t-k))",
+     _shift(top="c, s", bottom="-s, c"), ["test_shift_values"]),
+    ("shift rotation with the frequencies base^(-i/d) instead of base^(-2i/d)",
+     _shift(exponent="-i / d"), ["test_shift_values"]),
+    ("shift rotation pairing column i with column i + d/2 (the concatenated sin | cos layout, not the interleaved one)",
+     _shift(where="(i, i + d // 2), (i, i + d // 2)"), ["test_shift_values"]),
+    ("shift rotation with the sine and cosine of the angle swapped (not a rotation by k omega_i)",
+     _shift(top="s, -c", bottom="c, s"), ["test_shift_is_a_rotation", "test_shift_values"]),
+    ("KV cache: the new token attends only to the cached past, not to itself",
+     _step(attend="K_cache, V_cache"), ["test_step_first_token", "test_step_matches_full_attention"]),
+    ("KV cache: scores not scaled by 1/sqrt(l)", _step(scale=""), ["test_step_matches_full_attention"]),
+    # Tuned to the visible tests, where the key size l equals the width d: only the hidden tests catch it.
+    ("KV cache: scores scaled by sqrt(d), the model width, instead of sqrt(l), the key size",
+     _step(scale="/ math.sqrt(x_t.shape[-1])"), ["test_step_matches_full_attention"]),
+    ("KV cache: returns the caches it was given, not grown by the new token",
+     _step(result="y, K_cache, V_cache"), ["test_step_shapes", "test_step_matches_full_attention"]),
+]
