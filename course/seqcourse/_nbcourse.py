@@ -124,5 +124,12 @@ def has_outputs(nb) -> bool:
     return any(cell.get("outputs") or cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code")
 
 
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of `text`, cut to `limit` characters."""
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def fmt_points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
