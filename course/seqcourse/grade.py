@@ -23,6 +23,7 @@ import html
 import json
 import os
 import queue
+import re
 import select
 import shutil
 import signal
@@ -41,6 +42,7 @@ from seqcourse.harness import sandbox_problem
 DEFAULT_WALL_TIMEOUT = 900.0
 SUBMISSION_STEPS = ("submitted", "autograded", "feedback")  # nbgrader's per-submission folders
 JOURNAL = "journal.jsonl"
+FEEDBACK_LIMIT = 8 << 20  # bytes; each cell's output is already capped (harness.Limits.output_bytes)
 LAYOUT = "<student_id>/<assignment>/<notebook>.ipynb"
 
 
@@ -240,6 +242,14 @@ def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float,
     return None, f"grading failed (exit {returncode}): {tail[:160]}"
 
 
+def _with_status(page: str, row: Row) -> str:
+    """nbgrader's feedback page with the row's status on top (timeouts, limits, broken rules)."""
+    banner = (f"<div style='border:1px solid #c90;padding:.5em;margin:.5em'><strong>Grading status:</strong> "
+              f"{html.escape(row.status)} (score {fmt_points(row.score)} / {fmt_points(row.max_score) or '?'})</div>")
+    match = re.search(r"<body[^>]*>", page)
+    return page[:match.end()] + banner + page[match.end():] if match else banner + page
+
+
 def _note_page(row: Row) -> str:
     title = f"{row.assignment}/{row.notebook}"
     return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Feedback: " + html.escape(title)
@@ -365,18 +375,18 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
                           reason or "not graded")
             else:
                 row = Row(student, assignment, f"{name}.ipynb", got["score"], got["max_score"], got["status"])
+            if not sandbox and "without a sandbox" not in row.status:
+                row.status += "; graded without a sandbox (--no-sandbox)"
             graded.append(row)
             page = work / "feedback" / student / assignment / f"{name}.html"
             dest = feedback / student / assignment / f"{name}.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if page.exists() and got is not None:
-                shutil.copy2(page, dest)
+            if page.exists() and got is not None and page.stat().st_size <= FEEDBACK_LIMIT:
+                dest.write_text(_with_status(page.read_text(encoding="utf-8", errors="replace"), row), encoding="utf-8")
             else:
+                if page.exists() and got is not None:
+                    row.status += f"; feedback page over {FEEDBACK_LIMIT >> 20} MB replaced by a summary"
                 dest.write_text(_note_page(row), encoding="utf-8")
-        if not sandbox:
-            for row in graded:
-                if "without a sandbox" not in row.status:
-                    row.status += "; graded without a sandbox (--no-sandbox)"
         journal.record(key, digests[key], graded)
         echo(f"graded {student}/{assignment} in {time.monotonic() - started:.1f} s")
         return graded
