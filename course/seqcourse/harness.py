@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def bwrap_command(box: Path, python: str, limits: Limits) -> list[str]:
         cmd += ["--ro-bind-try", path, path]
     for root in roots:
         cmd += ["--ro-bind", root, root]
-    cmd += ["--ro-bind", str(box), "/submission", "--proc", "/proc", "--dev", "/dev", "--size", str(limits.file_bytes * 4), "--tmpfs", "/tmp",
+    cmd += ["--ro-bind", str(box), "/submission", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.file_bytes * 4), "--tmpfs", "/tmp",
             "--chdir", "/tmp", "--", python, "-I", "-B", "/submission/_channel.py"]
     return cmd
 
@@ -227,6 +228,7 @@ class StudentProcess(Endpoint):
         python = os.path.realpath(sys.executable) if not sandbox else sys.executable
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLCONFIGDIR": "/tmp" if sandbox else str(box), "MPLBACKEND": "Agg",
                "SEQ_CHANNEL_IN": str(req_r), "SEQ_CHANNEL_OUT": str(rep_w)}
         if sandbox:
             cmd = bwrap_command(box, sys.executable, limits)
@@ -431,9 +433,17 @@ class Harness:
             raise RuntimeError(f"the student's process is gone ({proc.gone})")
         proc.output = self.current
         timeout = self.limits.cell_timeout
+        # A generator (e.g. model.parameters()) crosses as the list of what it yields.
+        args = [list(a) if isinstance(a, types.GeneratorType) else a for a in args]
         try:
-            return proc.ask({"op": "answer", "name": name, "no_autograd": no_autograd},
-                            {"args": list(args), "kwargs": kwargs}, timeout)
+            reply = proc.ask({"op": "answer", "name": name, "no_autograd": no_autograd},
+                             {"args": list(args), "kwargs": kwargs}, timeout)
+            if not (isinstance(reply, list) and len(reply) == 3):
+                raise ChannelError("malformed answer from the student's process")
+            result, args_after, kwargs_after = reply
+            _channel.write_back(list(args), args_after)
+            _channel.write_back(kwargs, kwargs_after)
+            return result
         except TimeoutError:
             self.timed_out.add(name)
             self.outcome.note(f"timeout: {name} (called by {self.current_label}) ran past {timeout:g} s "
