@@ -77,9 +77,17 @@ def is_grader_only(cell) -> bool:
     return cell.get("cell_type") == "code" and "grader" in (cell.get("metadata", {}).get("tags") or [])
 
 
+def is_driver(cell) -> bool:
+    """Instructor code that must run beside the answers (it builds objects that cannot cross the
+    channel, e.g. a torch.nn.RNN and an optimizer, calls an answer with them and returns plain data).
+    It runs only in the student's process, like an answer, so the tests must check what it returns
+    against their own oracles; its names reach the tests as proxies."""
+    return cell.get("cell_type") == "code" and "driver" in (cell.get("metadata", {}).get("tags") or [])
+
+
 def is_setup(cell) -> bool:
     return (cell.get("cell_type") == "code" and not is_answer(cell) and not is_autograded_test(cell)
-            and not is_grader_only(cell))
+            and not is_grader_only(cell) and not is_driver(cell))
 
 
 def rules(cell) -> list[str]:
@@ -470,7 +478,7 @@ class Harness:
         answers = {grade_id(c): c for c in self.student.cells if is_answer(c) and grade_id(c)}
         defined: dict[str, tuple[str, list[str]]] = {}
         for index, cell in enumerate(self.source.cells):
-            if not (is_setup(cell) or is_answer(cell)):
+            if not (is_setup(cell) or is_answer(cell) or is_driver(cell)):
                 continue
             label = grade_id(cell) or f"#{index + 1}"
             if is_answer(cell):
@@ -506,7 +514,7 @@ class Harness:
                                           or f"error in cell {label} ({error.get('ename')}{': ' + evalue if evalue else ''})")
                         run.error = _error_output(str(error.get("ename")), str(error.get("evalue", "")),
                                                   str(error.get("trace", "")).splitlines())
-                if is_answer(cell):
+                if is_answer(cell) or is_driver(cell):
                     for name in reply.get("defined", []):
                         defined[name] = (label, broken)
             if output.dropped:
@@ -530,7 +538,7 @@ class Harness:
             except (TimeoutError, StudentGone, Exception) as err:  # noqa: BLE001
                 self.outcome.note(f"the student's answers could not be read ({type(err).__name__}: {err})")
         by_cell: dict[str, dict] = {}
-        cells = {grade_id(c): c for c in self.source.cells if is_answer(c)}
+        cells = {grade_id(c) or f"#{i + 1}": c for i, c in enumerate(self.source.cells) if is_answer(c) or is_driver(c)}
         for name, (cell_id, broken) in defined.items():
             kind = described.get(name)
             if not isinstance(kind, list) or not kind:
@@ -579,7 +587,7 @@ class Harness:
             namespace: dict = {"__name__": "__main__"}
             for index, cell in enumerate(self.source.cells):
                 label = grade_id(cell) or f"#{index + 1}"
-                if is_answer(cell):
+                if is_answer(cell) or is_driver(cell):
                     namespace.update(proxies.get(label, {}))
                 elif is_setup(cell) or is_grader_only(cell) or is_autograded_test(cell):
                     run = self._exec_grader_cell(cell, namespace, label, index + 1)
