@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from seqcourse._nbcourse import first_line, grade_id, nbgrader_meta
+from seqcourse._nbcourse import first_line, grade_id, nbgrader_meta, step_folder
 
 def _load(work: Path):
     from traitlets.config.loader import PyFileConfigLoader
@@ -95,13 +95,13 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
     log.addHandler(echo)
 
     _run_converter(Autograde, config, coursedir, log, force=True, create_student=True)
-    autograded_dir = work / "autograded" / student / assignment
+    autograded_dir = step_folder(work, "autograded", student, assignment)
     if any(autograded_dir.glob("*.ipynb")):
         _run_converter(GenerateFeedback, config, coursedir, log, force=True)
     log_text = buffer.getvalue()
 
     results = {}
-    submitted_dir = work / "submitted" / student / assignment
+    submitted_dir = step_folder(work, "submitted", student, assignment)
     with Gradebook(coursedir.db_url) as gb:
         for source_nb in gb.find_assignment(assignment).notebooks:
             name = source_nb.name
@@ -135,7 +135,7 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
                 results[name] = {"score": 0.0, "max_score": max_score, "status": failure_reason(log_text)}
                 continue
             problems = list(outcome.problems)
-            released_path = work / "exercises" / assignment / f"{name}.ipynb"
+            released_path = step_folder(work, "release", ".", assignment) / f"{name}.ipynb"
             unanswered = []
             if released_path.exists():
                 submitted = nbformat.read(submitted_dir / f"{name}.ipynb", as_version=4)

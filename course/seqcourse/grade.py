@@ -36,7 +36,7 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 from seqcourse._nbcourse import (CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, CourseError, assignments,
-                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, tool_env)
+                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, step_folder, tool_env)
 from seqcourse.harness import sandbox_problem
 
 DEFAULT_WALL_TIMEOUT = 900.0
@@ -329,7 +329,7 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
 
     if known:  # registers assignments and their test cells in the gradebook, writes work/exercises
         result = run_nbgrader(["generate_assignment", "*", "--force"], cwd=work)
-        if result.returncode != 0 or any(not (work / RELEASE_DIR / a).is_dir() for a in known):
+        if result.returncode != 0 or any(not step_folder(work, "release", ".", a).is_dir() for a in known):
             raise CourseError("nbgrader generate_assignment failed in " + str(work) + ":\n"
                               + log_tail(result.stderr + result.stdout, 25))
     max_scores = _max_scores(db_url) if known else {}
@@ -348,9 +348,9 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
     def grade_one(key: tuple[str, str]) -> list[Row]:
         student, assignment = key
         for step in SUBMISSION_STEPS:
-            shutil.rmtree(work / step / student / assignment, ignore_errors=True)
+            shutil.rmtree(step_folder(work, step, student, assignment), ignore_errors=True)
         shutil.rmtree(feedback / student / assignment, ignore_errors=True)
-        target = work / "submitted" / student / assignment
+        target = step_folder(work, "submitted", student, assignment)
         target.mkdir(parents=True)
         for name in todo[key]:
             shutil.copy2(submissions / student / assignment / f"{name}.ipynb", target / f"{name}.ipynb")
@@ -378,7 +378,7 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
             if not sandbox and "without a sandbox" not in row.status:
                 row.status += "; graded without a sandbox (--no-sandbox)"
             graded.append(row)
-            page = work / "feedback" / student / assignment / f"{name}.html"
+            page = step_folder(work, "feedback", student, assignment) / f"{name}.html"
             dest = feedback / student / assignment / f"{name}.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
             if page.exists() and got is not None and page.stat().st_size <= FEEDBACK_LIMIT:

@@ -53,6 +53,7 @@ class Limits:
     open_files: int = 256
     output_bytes: int = 1 << 20
     cell_timeout: float = 60.0
+    setup_timeout: float = 300.0  # the instructor's setup cells (imports) on a loaded machine
 
 
 def _mb(n: int) -> str:
@@ -491,7 +492,8 @@ class Harness:
             output = Output(self.limits.output_bytes)
             self.proc.output = output
             run = CellRun()
-            timeout = self.limits.cell_timeout
+            timeout = self.limits.cell_timeout if is_answer(cell) else max(self.limits.cell_timeout,
+                                                                           self.limits.setup_timeout)
             try:
                 reply = self.proc.ask({"op": "exec", "cell": label, "source": code}, {}, timeout)
             except TimeoutError:
