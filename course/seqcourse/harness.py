@@ -91,6 +91,24 @@ def is_setup(cell) -> bool:
             and not is_grader_only(cell) and not is_driver(cell))
 
 
+def exported_names(cell) -> set[str]:
+    """The names the instructor's version of an answer (or driver) cell defines at top level: the
+    only names of that cell the tests see. A student's other names (their helpers, or a
+    redefinition of a test helper) never reach the grader."""
+    try:
+        tree = ast.parse(cell.get("source", "") if isinstance(cell.get("source"), str) else "".join(cell["source"]))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
 def rules(cell) -> list[str]:
     """The APIs an answer cell must not use: its own `forbid` list and the course-wide ones."""
     declared = (cell.get("metadata", {}).get("seqcourse") or {}).get("forbid") or []
@@ -542,6 +560,8 @@ class Harness:
         by_cell: dict[str, dict] = {}
         cells = {grade_id(c) or f"#{i + 1}": c for i, c in enumerate(self.source.cells) if is_answer(c) or is_driver(c)}
         for name, (cell_id, broken) in defined.items():
+            if name not in exported_names(cells[cell_id]):
+                continue
             kind = described.get(name)
             if not isinstance(kind, list) or not kind:
                 continue
@@ -590,7 +610,8 @@ class Harness:
             for index, cell in enumerate(self.source.cells):
                 label = grade_id(cell) or f"#{index + 1}"
                 if is_answer(cell) or is_driver(cell):
-                    namespace.update(proxies.get(label, {}))
+                    # An answer never shadows what the grader's own cells defined (helpers, torch, ...).
+                    namespace.update({k: v for k, v in proxies.get(label, {}).items() if k not in namespace})
                 elif is_setup(cell) or is_grader_only(cell) or is_autograded_test(cell):
                     run = self._exec_grader_cell(cell, namespace, label, index + 1)
                     if is_autograded_test(cell):
