@@ -13,6 +13,13 @@ wrong, and how many points await manual grading (e.g. with `nbgrader formgrader`
 
 Work files (an nbgrader course root) go to OUT/work, the gradebook to OUT/gradebook.db
 unless --db gives another SQLAlchemy URL. Sources come from the course's solutions/.
+
+Answers run in a bubblewrap sandbox, tests in the grader's process (seqcourse.harness, via
+nbgrader_config.py); without bubblewrap the command stops unless --no-sandbox is given, and
+then every status says so. Each submission's rows are appended to OUT/journal.jsonl the
+moment they are known; running the same command again grades only the submissions the
+journal lacks or whose files changed (--fresh starts over). grade_one() is the unit of work
+a pool of processes could share.
 """
 from __future__ import annotations
 
