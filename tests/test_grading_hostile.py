@@ -142,3 +142,15 @@ def test_grade_without_a_sandbox_stops_with_a_clear_message(tmp_path, monkeypatc
     code = cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "bubblewrap is not installed" in err and "--no-sandbox" in err, err
+
+
+def test_check_reports_a_broken_rule_as_grading_does(tmp_path, capsys):
+    crs = real_course()
+    released = crs.released_nb(hostile.ASSIGNMENT, hostile.NOTEBOOK)
+    case = next(c for c in hostile.HOSTILE if c.student == "autograd")
+    path = nbs.write(nbs.fill(released, case.answers), tmp_path / hostile.ASSIGNMENT / f"{hostile.NOTEBOOK}.ipynb")
+    code = cli.main(["check", str(path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"note: {case.status}" in out, out
+    assert "FAIL  test_bptt_weights" in out and "ForbiddenAPIError" in out, out
