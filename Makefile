@@ -19,7 +19,7 @@ ifneq ($(wildcard ../shared/data/README.md),)
 export SEQ_DATA_DIR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: env book test test-fast release grade check browser-deps mathjax clean
+.PHONY: env book test test-fast release grade check browser-deps sandbox-deps mathjax clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,19 +37,23 @@ book: env mathjax
 	$(PY) -m seqcourse.cli book
 
 browser-deps:
-	$(PYTHON) course/seqcourse/ensure_chromium.py
+	$(PYTHON) course/seqcourse/ensure_system.py chromium
 
-test: book browser-deps
+# bubblewrap: the sandbox `grade` runs each student's answers in (installed with apt-get when missing).
+sandbox-deps:
+	$(PYTHON) course/seqcourse/ensure_system.py bubblewrap
+
+test: book browser-deps sandbox-deps
 	$(PY) -m pytest
 
 # The suite without the website build and the browser test (quick loop while editing).
-test-fast: env
+test-fast: env sandbox-deps
 	$(PY) -m pytest -m "not browser"
 
 release: env
 	$(PY) -m seqcourse.cli release
 
-grade: env
+grade: env sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR  (DIR/<student_id>/<assignment>/<notebook>.ipynb)"; exit 2; }
 	$(PY) -m seqcourse.cli grade "$(SUBMISSIONS)"
 

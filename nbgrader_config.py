@@ -4,9 +4,11 @@
 `seqcourse grade` works in a copy of it under its output folder, with the gradebook URL
 and cell timeout overridden there.
 """
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, GetGrades, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades)
 
+from seqcourse._nbexecute import SandboxedExecute
 from seqcourse._nbfeedback import HideHiddenTestErrors
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
@@ -18,11 +20,21 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Per-cell limit when autograding: an infinite loop is interrupted, the notebook goes on.
+# Autograding never runs a student's code in the process that runs the tests: nbgrader's
+# Execute step is replaced by the course's harness (seqcourse/harness.py), which runs the
+# answer cells in a sandboxed process and the tests, from the instructor's notebook, in the
+# grader's; the rest of nbgrader's pipeline is unchanged.
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# Per-cell (and per-call) limit: the student's code is interrupted, and killed when it ignores that.
 c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
-# A crashed kernel is a student's bug, not a flaky machine: do not re-run the notebook.
-c.Execute.execute_retries = 0
 
 # Feedback shows the student's grades and tests, never the hidden tests. ClearHiddenTests
 # only removes hidden *source*; HideHiddenTestErrors first reduces the error output of a

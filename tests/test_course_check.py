@@ -83,11 +83,13 @@ def test_kernel_death_and_edited_tests_are_reported(tmp_path, capsys):
     nb = nbs.solved(released, source)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "add_type_tests":
+            cell.source = "assert False, 'edited'"
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "add":
             cell.source = "import os\nos._exit(1)"
     code, out = _check(capsys, nbs.write(nb, tmp_path / "add.ipynb"))
     assert code == 1, out
-    assert "PASS  add_tests " in out
-    assert "FAIL  add_type_tests" in out and "kernel died" in out
+    assert "FAIL  add_tests" in out and "FAIL  add_type_tests" in out
+    assert "kernel died: the student's process died in cell add (exit code 1)" in out, out
     assert "test cell add_type_tests was edited" in out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +22,16 @@ HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 SOLUTION_BEGIN = "BEGIN SOLUTION"
 
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 class CourseError(Exception):
-    """A problem the user can fix; the CLI prints the message without a traceback."""
+    """A problem the user can fix; the CLI prints the message without a traceback (every verb)."""
+
+
+def strip_ansi(text: str) -> str:
+    """Text without terminal colour codes (IPython tracebacks, Sphinx logs)."""
+    return ANSI.sub("", text)
 
 
 def course_root(start: Path | None = None) -> Path:
@@ -37,6 +46,16 @@ def course_root(start: Path | None = None) -> Path:
         return checkout
     raise CourseError(f"cannot find the course root (a directory with {CONFIG_FILE} and {SOURCE_DIR}/); "
                       "run this command inside the course repository")
+
+
+def step_folder(root: Path, step: str, student: str, assignment: str) -> Path:
+    """nbgrader's folder for one step ("source", "release", "submitted", "autograded", "feedback")
+    of one student's assignment (student "." for source and release) under the course root: the
+    layout is nbgrader's CourseDirectory.format_path, never joined by hand."""
+    from nbgrader.coursedir import CourseDirectory
+
+    coursedir = CourseDirectory(root=str(root), source_directory=SOURCE_DIR, release_directory=RELEASE_DIR)
+    return Path(os.path.normpath(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment)))
 
 
 def assignments(source: Path) -> dict[str, list[str]]:
@@ -122,6 +141,13 @@ def points(cell) -> float:
 
 def has_outputs(nb) -> bool:
     return any(cell.get("outputs") or cell.get("execution_count") for cell in nb.cells if cell.cell_type == "code")
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-blank line of `text`, cut to `limit` characters."""
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def fmt_points(value: float | None) -> str:

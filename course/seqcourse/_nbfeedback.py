@@ -15,12 +15,9 @@ import re
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+from seqcourse._nbcourse import strip_ansi
+
 FRAME = re.compile(r"Cell In\s*\[(\d+)\],\s*line (\d+)")
-
-
-def strip_ansi(text: str) -> str:
-    return ANSI.sub("", text)
 
 
 def hidden_lines(source: str, begin: str, end: str) -> set[int]:

@@ -21,10 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from seqcourse._nbcourse import grade_id, is_autograded_test, nbgrader_meta
-
-NO_RESULT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
-
+from seqcourse._nbcourse import first_line, grade_id, nbgrader_meta, step_folder
 
 def _load(work: Path):
     from traitlets.config.loader import PyFileConfigLoader
@@ -52,37 +49,6 @@ def _run_converter(cls, config, coursedir, log: logging.Logger, **attrs) -> bool
     return True
 
 
-def _first_line(text: str, limit: int = 100) -> str:
-    line = (str(text).strip().splitlines() or [""])[0]
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _label(cell, index: int) -> str:
-    return grade_id(cell) or f"#{index + 1}"
-
-
-def cell_problems(autograded: nbformat.NotebookNode) -> list[str]:
-    """Timeouts anywhere, and errors raised by cells that are not tests (the student's code)."""
-    timeouts, errors = [], []
-    for index, cell in enumerate(autograded.cells):
-        if cell.cell_type != "code":
-            continue
-        names = [o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if "CellTimeoutError" in names:
-            timeouts.append(_label(cell, index))
-        elif names and not is_autograded_test(cell):
-            error = next(o for o in cell.outputs if o.get("output_type") == "error"
-                         and o.get("ename") not in NO_RESULT_ERRORS)
-            evalue = _first_line(error.get("evalue", ""))
-            errors.append(f"{_label(cell, index)} ({error.get('ename')}{': ' + evalue if evalue else ''})")
-    problems = []
-    if timeouts:
-        problems.append(f"timeout in cell{'s' if len(timeouts) > 1 else ''} {', '.join(timeouts)}")
-    if errors:
-        problems.append(f"error{'s' if len(errors) > 1 else ''} in cell{'s' if len(errors) > 1 else ''} {', '.join(errors)}")
-    return problems
-
-
 def edited_locked_cells(submitted: nbformat.NotebookNode, released: nbformat.NotebookNode) -> list[str]:
     """Read-only cells whose source the student changed (nbgrader restores them when grading)."""
     original = {grade_id(c): c.source.strip() for c in released.cells if nbgrader_meta(c).get("locked")}
@@ -106,12 +72,14 @@ def failure_reason(log_text: str) -> str:
         return "timeout: the kernel stopped responding"
     errors = [line for line in log_text.splitlines() if "ERROR" in line and "There was an error" not in line
               and "Please see" not in line]
-    return "autograde failed: " + (_first_line(errors[-1].split("]", 1)[-1], 160) if errors else "see the log")
+    return "autograde failed: " + (first_line(errors[-1].split("]", 1)[-1], 160) if errors else "see the log")
 
 
 def grade_submission(work: Path, student: str, assignment: str) -> dict:
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.converters import Autograde, GenerateFeedback
+
+    from seqcourse._nbexecute import OUTCOMES
 
     config, coursedir = _load(work)
     coursedir.assignment_id = assignment
@@ -127,13 +95,13 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
     log.addHandler(echo)
 
     _run_converter(Autograde, config, coursedir, log, force=True, create_student=True)
-    autograded_dir = work / "autograded" / student / assignment
+    autograded_dir = step_folder(work, "autograded", student, assignment)
     if any(autograded_dir.glob("*.ipynb")):
         _run_converter(GenerateFeedback, config, coursedir, log, force=True)
     log_text = buffer.getvalue()
 
     results = {}
-    submitted_dir = work / "submitted" / student / assignment
+    submitted_dir = step_folder(work, "submitted", student, assignment)
     with Gradebook(coursedir.db_url) as gb:
         for source_nb in gb.find_assignment(assignment).notebooks:
             name = source_nb.name
@@ -162,8 +130,12 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
                 score += float(grade.score or 0.0)
                 if grade.needs_manual_grade and grade.manual_score is None:
                     pending += float(grade.max_score)
-            problems = cell_problems(autograded)
-            released_path = work / "exercises" / assignment / f"{name}.ipynb"
+            outcome = OUTCOMES.get((student, assignment, name))
+            if outcome is None:
+                results[name] = {"score": 0.0, "max_score": max_score, "status": failure_reason(log_text)}
+                continue
+            problems = list(outcome.problems)
+            released_path = step_folder(work, "release", ".", assignment) / f"{name}.ipynb"
             unanswered = []
             if released_path.exists():
                 submitted = nbformat.read(submitted_dir / f"{name}.ipynb", as_version=4)
@@ -177,6 +149,8 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
             if deleted_answers:
                 problems.append("deleted answer cells: " + ", ".join(sorted(deleted_answers)))
             status = problems or ["ok"]
+            if not outcome.sandboxed:
+                status.append("graded without a sandbox (--no-sandbox)")
             if unanswered:
                 status.append("unanswered: " + ", ".join(sorted(unanswered)))
             if pending:
@@ -203,6 +177,11 @@ def serve(work: Path) -> int:
     import nbclient  # noqa: F401  (preloaded for the children)
     import nbconvert.exporters  # noqa: F401
     from nbgrader import api, converters  # noqa: F401
+    from seqcourse import _nbexecute  # noqa: F401
+    try:  # the tests of every real assignment import torch: once here, not once per submission
+        import torch  # noqa: F401
+    except ImportError:
+        pass
 
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_RDWR)

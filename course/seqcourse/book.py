@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,16 +24,13 @@ from pathlib import Path
 
 import yaml
 
+from seqcourse._nbcourse import CourseError, strip_ansi
+
 MATHJAX_SPEC = "mathjax@3"
 MATHJAX_PREFIX = Path(".mathjax")
 # The file Sphinx loads; the rest of es5/ (fonts, TeX extensions) is found relative to it.
 MATHJAX_ENTRY = "tex-chtml.js"
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
-
-
-class BookError(Exception):
-    """A problem the user can fix; reported as one clear line, not a traceback."""
 
 
 # --------------------------------------------------------------------------- mathjax
@@ -56,14 +52,14 @@ def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
     if not (es5 / MATHJAX_ENTRY).is_file():
         npm = shutil.which("npm")
         if npm is None:
-            raise BookError("npm not found: install Node.js/npm (it fetches MathJax from the npm "
+            raise CourseError("npm not found: install Node.js/npm (it fetches MathJax from the npm "
                             "registry so that formulas render without a CDN)")
         prefix.mkdir(parents=True, exist_ok=True)
         command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
                    "--loglevel=error", MATHJAX_SPEC]
         print("+", " ".join(command), flush=True)
         if subprocess.run(command).returncode != 0 or not (es5 / MATHJAX_ENTRY).is_file():
-            raise BookError(f"`npm install {MATHJAX_SPEC}` failed (see above)")
+            raise CourseError(f"`npm install {MATHJAX_SPEC}` failed (see above)")
 
     # Copy next to the target, then rename: an interrupted copy never looks complete.
     static_root.mkdir(parents=True, exist_ok=True)
@@ -82,7 +78,7 @@ def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
 def read_config(book: Path) -> dict:
     config_file = book / "_config.yml"
     if not config_file.is_file():
-        raise BookError(f"{config_file} not found: is {book} a Jupyter Book folder?")
+        raise CourseError(f"{config_file} not found: is {book} a Jupyter Book folder?")
     with config_file.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
 
@@ -93,19 +89,19 @@ def check_local_mathjax(book: Path, config: dict) -> Path:
     mathjax_path = sphinx.get("mathjax_path", "")
     static_paths = sphinx.get("html_static_path") or []
     if not mathjax_path or "://" in mathjax_path:
-        raise BookError(f"{book / '_config.yml'}: sphinx.config.mathjax_path must name a local "
+        raise CourseError(f"{book / '_config.yml'}: sphinx.config.mathjax_path must name a local "
                         "file in html_static_path (a CDN does not work offline)")
     if (book / "_static").is_dir():
         # Jupyter Book adds every .js under html_static_path to every page once
         # book/_static exists: hundreds of MathJax components would be loaded.
-        raise BookError(f"{book / '_static'} exists: Jupyter Book would then load every MathJax "
+        raise CourseError(f"{book / '_static'} exists: Jupyter Book would then load every MathJax "
                         "component as a script on each page; add assets through "
                         "sphinx.config.html_css_files / html_js_files instead")
     for static in static_paths:
         script = (book / static / mathjax_path).resolve()
         if script.is_file():
             return script
-    raise BookError(f"MathJax not found ({mathjax_path} in {static_paths} relative to {book}): "
+    raise CourseError(f"MathJax not found ({mathjax_path} in {static_paths} relative to {book}): "
                     "run `seqcourse mathjax` (or `make mathjax`) first")
 
 
@@ -131,7 +127,7 @@ def build_book(book: Path = Path("book")) -> int:
         for line in process.stdout:
             sys.stdout.write(line)
             if any(level in line for level in ("WARNING:", "ERROR:", "CRITICAL:")):
-                problems.append(_plain(line).strip())
+                problems.append(strip_ansi(line).strip())
     sys.stdout.flush()
     if process.returncode != 0 or problems:
         print(f"\nBook build FAILED (exit status {process.returncode}):", file=sys.stderr)
@@ -146,13 +142,9 @@ def build_book(book: Path = Path("book")) -> int:
     return 0
 
 
-def _plain(text: str) -> str:
-    return ANSI.sub("", text)
-
-
 def _failing_cell(traceback: str) -> str:
     """The cell source and its error from a MyST-NB report, without nbclient's own frames."""
-    text = _plain(traceback).rstrip()
+    text = strip_ansi(traceback).rstrip()
     marker = "An error occurred while executing the following cell:"
     return text[text.index(marker):] if marker in text else "\n".join(text.splitlines()[-30:])
 
@@ -162,7 +154,7 @@ def _failing_cell(traceback: str) -> str:
 def _run_mathjax(args: argparse.Namespace) -> int:
     try:
         fetch_mathjax(Path(args.prefix))
-    except BookError as error:
+    except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -171,7 +163,7 @@ def _run_mathjax(args: argparse.Namespace) -> int:
 def _run_book(args: argparse.Namespace) -> int:
     try:
         return build_book(Path(args.path))
-    except BookError as error:
+    except CourseError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

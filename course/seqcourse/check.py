@@ -1,8 +1,10 @@
 """`seqcourse check NOTEBOOK`: a student's self-check of an exercise notebook.
 
-Runs the notebook as it is, top to bottom, in a fresh kernel (like Restart & Run All, with
-a time limit per cell) and reports every autograded test cell of the notebook: PASS or
-FAIL, its points, and for a failure the error's last line. Only the visible tests run:
+Runs the notebook with the grading harness (seqcourse.harness): the answer cells in a
+process of their own, the setup and test cells of the released notebook in this one, with
+a time limit per cell, and reports every autograded test cell: PASS or FAIL, its points,
+and for a failure the error's last line; a broken rule (a forbidden API) is reported as
+grading reports it. Only answer cells run: code in cells you added does not. Only the visible tests run:
 the hidden tests exist only in the instructor's notebook and run at grading time, so this
 total is an upper bound. Instructor notebooks (solutions/) are refused, since running them
 would print hidden tests.
@@ -13,39 +15,26 @@ cannot be checked (missing, not a notebook, an instructor notebook).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 from pathlib import Path
 
-from seqcourse._nbcourse import (HIDDEN_BEGIN, SOURCE_DIR, CourseError, course_root, fmt_points, grade_id,
-                                 is_autograded_test, nbgrader_meta, points, read_notebook)
+from seqcourse._nbcourse import (HIDDEN_BEGIN, RELEASE_DIR, SOURCE_DIR, CourseError, course_root, first_line,
+                                 fmt_points, grade_id, is_autograded_test, nbgrader_meta, points, read_notebook)
+from seqcourse.harness import Limits, run_notebook
 
 DEFAULT_TIMEOUT = 60
-NOT_RESULTS = {"CellTimeoutError", "KeyboardInterrupt"}
-
-
-def _first_line(text: str, limit: int = 200) -> str:
-    lines = [line for line in str(text).strip().splitlines() if line.strip()]
-    line = lines[0] if lines else ""
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def error_line(output) -> str:
     """'Name: message' for an error output (the message's first line, not the traceback)."""
-    ename, evalue = output.get("ename", "Error"), _first_line(output.get("evalue", ""))
+    ename, evalue = output.get("ename", "Error"), first_line(output.get("evalue", ""))
     if ename == "CellTimeoutError":
         return "CellTimeoutError: the cell ran past the time limit (an endless loop?)"
     if ename == "NotImplementedError" and not evalue:
         return "NotImplementedError (not done yet: replace `raise NotImplementedError()` with your code)"
     return f"{ename}: {evalue}" if evalue else ename
-
-
-def cell_error(cell) -> str | None:
-    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    if not errors:
-        return None
-    # After a timeout the interrupted cell shows KeyboardInterrupt and CellTimeoutError; say the latter.
-    timeout = [o for o in errors if o.get("ename") == "CellTimeoutError"]
-    return error_line((timeout or errors)[0])
 
 
 def refuse_instructor_notebook(path: Path, nb) -> None:
@@ -61,30 +50,17 @@ def refuse_instructor_notebook(path: Path, nb) -> None:
                           "check the student version in exercises/ instead.")
 
 
-def execute(nb, cwd: Path, timeout: int) -> tuple[str | None, int]:
-    """Run every code cell in order, in place.
-
-    Returns (None, len(cells)), or (why, index) when the kernel died in cell `index`: that
-    cell and the ones after it did not complete.
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                            error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
-                                              "traceback": ["CellTimeoutError: no reply before the time limit"]},
-                            kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                            resources={"metadata": {"path": str(cwd)}})
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            try:
-                client.execute_cell(cell, index)
-            except DeadKernelError:
-                label = grade_id(cell) or f"#{index + 1}"
-                return f"the kernel died while running cell {label} (e.g. os._exit or a crash in native code)", index
-    return None, len(nb.cells)
+def released_original(path: Path, nb):
+    """The released notebook this one was copied from (its tests as the instructor wrote them),
+    when the course checkout has it; else the notebook itself."""
+    try:
+        original = course_root(path.parent) / RELEASE_DIR / path.parent.name / path.name
+    except CourseError:
+        return nb
+    if original.is_file() and original.resolve() != path.resolve():
+        with contextlib.suppress(CourseError):
+            return read_notebook(original)
+    return nb
 
 
 def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
@@ -106,8 +82,12 @@ def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
 
     edited = [grade_id(c) for c in tests
               if nbgrader_meta(c).get("checksum") and compute_checksum(c) != nbgrader_meta(c)["checksum"]]
-    echo(f"Checking {path} (visible tests only; running every cell, {timeout} s per cell) ...")
-    died, completed = execute(nb, path.parent.resolve(), timeout)
+    echo(f"Checking {path} (visible tests only; {timeout} s per cell) ...")
+    # The same harness as grading: answers in their own process (not sandboxed here), the tests
+    # of the released notebook in this one.
+    with tempfile.TemporaryDirectory(prefix="seqcourse-check-") as box:
+        outcome = run_notebook(released_original(path, nb), nb, Path(box),
+                               limits=Limits(cell_timeout=float(timeout)), sandbox=False)
 
     width = max(len(grade_id(c) or "") for c in tests)
     earned = possible = 0.0
@@ -116,17 +96,15 @@ def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
             continue
         worth = points(cell)
         possible += worth
-        error = cell_error(cell) if index < completed else f"not run: {died}"
+        run = outcome.cells.get(grade_id(cell))
+        error = error_line(run.error) if run and run.error else None if run else "not run"
         if error is None:
             earned += worth
             echo(f"  PASS  {grade_id(cell):<{width}}  {fmt_points(worth)}/{fmt_points(worth)}")
         else:
             echo(f"  FAIL  {grade_id(cell):<{width}}  0/{fmt_points(worth)}  {error}")
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and not is_autograded_test(cell) and cell_error(cell):
-            echo(f"  note: cell {grade_id(cell) or f'#{index + 1}'} raised {cell_error(cell)}")
-    if died:
-        echo(f"  note: {died}; the cells after it did not run")
+    for problem in outcome.problems:
+        echo(f"  note: {problem}")
     for name in edited:
         echo(f"  note: test cell {name} was edited; grading restores the original test")
     manual = [(grade_id(c), points(c)) for c in nb.cells
@@ -137,7 +115,7 @@ def check(path: Path, timeout: int = DEFAULT_TIMEOUT, echo=print) -> int:
     if manual:
         echo("Graded by hand, not checked here: "
              + ", ".join(f"{name} ({fmt_points(p)} point{'s' if p != 1 else ''})" for name, p in manual) + ".")
-    return 0 if earned == possible and not died else 1
+    return 0 if earned == possible and not outcome.problems else 1
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,29 +13,43 @@ wrong, and how many points await manual grading (e.g. with `nbgrader formgrader`
 
 Work files (an nbgrader course root) go to OUT/work, the gradebook to OUT/gradebook.db
 unless --db gives another SQLAlchemy URL. Sources come from the course's solutions/.
+
+Answers run in a bubblewrap sandbox, tests in the grader's process (seqcourse.harness, via
+nbgrader_config.py); without bubblewrap the command stops unless --no-sandbox is given, and
+then every status says so. Each submission's rows are appended to OUT/journal.jsonl the
+moment they are known; running the same command again grades only the submissions the
+journal lacks or whose files changed (--fresh starts over). grade_one() is the unit of work
+a pool of processes could share.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import html
 import json
 import os
 import queue
+import re
 import select
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 from seqcourse._nbcourse import (CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, CourseError, assignments,
-                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, tool_env)
+                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, step_folder, tool_env)
+from seqcourse.harness import sandbox_problem
 
 DEFAULT_WALL_TIMEOUT = 900.0
+SUBMISSION_STEPS = ("submitted", "autograded", "feedback")  # nbgrader's per-submission folders
+JOURNAL = "journal.jsonl"
+FEEDBACK_LIMIT = 8 << 20  # bytes; each cell's output is already capped (harness.Limits.output_bytes)
 LAYOUT = "<student_id>/<assignment>/<notebook>.ipynb"
 
 
@@ -61,9 +75,11 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def _prepare_work(out: Path, source: Path, root: Path, db_url: str, cell_timeout: float | None) -> Path:
+def _prepare_work(out: Path, source: Path, root: Path, db_url: str, cell_timeout: float | None,
+                  sandbox: bool, fresh: bool) -> Path:
     work = out / "work"
-    for sub in ("submitted", "autograded", "feedback", RELEASE_DIR, SOURCE_DIR, "results"):
+    # A resumed run keeps the submitted/autograded/feedback folders of what the journal holds.
+    for sub in ((*SUBMISSION_STEPS, "results") if fresh else ()) + (RELEASE_DIR, SOURCE_DIR):
         shutil.rmtree(work / sub, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, work / SOURCE_DIR, ignore=shutil.ignore_patterns(".*"))
@@ -74,6 +90,7 @@ def _prepare_work(out: Path, source: Path, root: Path, db_url: str, cell_timeout
         f"c.CourseDirectory.source_directory = {SOURCE_DIR!r}",
         f"c.CourseDirectory.release_directory = {RELEASE_DIR!r}",
         f"c.CourseDirectory.db_url = {db_url!r}",
+        f"c.SandboxedExecute.sandbox = {sandbox!r}",
     ]
     if cell_timeout is not None:
         overrides.append(f"c.Execute.timeout = {int(cell_timeout)}")
@@ -232,6 +249,14 @@ def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float,
     return None, f"grading failed (exit {returncode}): {tail[:160]}"
 
 
+def _with_status(page: str, row: Row) -> str:
+    """nbgrader's feedback page with the row's status on top (timeouts, limits, broken rules)."""
+    banner = (f"<div style='border:1px solid #c90;padding:.5em;margin:.5em'><strong>Grading status:</strong> "
+              f"{html.escape(row.status)} (score {fmt_points(row.score)} / {fmt_points(row.max_score) or '?'})</div>")
+    match = re.search(r"<body[^>]*>", page)
+    return page[:match.end()] + banner + page[match.end():] if match else banner + page
+
+
 def _note_page(row: Row) -> str:
     title = f"{row.assignment}/{row.notebook}"
     return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Feedback: " + html.escape(title)
@@ -242,33 +267,97 @@ def _note_page(row: Row) -> str:
             + "and keep the notebook's name and test cells.</p>\n</body></html>\n")
 
 
+class Journal:
+    """OUT/journal.jsonl: one line per graded submission, appended and synced the moment it is known.
+
+    A line holds the submission's key, a digest of its files and its rows; a re-run reuses the
+    rows of every submission whose files are unchanged and grades only the rest.
+    """
+
+    def __init__(self, path: Path, fresh: bool):
+        self.path, self.lock = path, threading.Lock()
+        if fresh:
+            path.unlink(missing_ok=True)
+        self.done: dict[tuple[str, str], tuple[str, list[Row]]] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    rows = [Row(*r) for r in entry["rows"]]
+                    self.done[tuple(entry["key"])] = (entry["digest"], rows)
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a kill: that submission is graded again
+
+    def rows(self, key: tuple[str, str], digest: str) -> list[Row] | None:
+        entry = self.done.get(key)
+        return entry[1] if entry and entry[0] == digest else None
+
+    def record(self, key: tuple[str, str], digest: str, rows: list[Row]) -> None:
+        line = json.dumps({"key": list(key), "digest": digest, "rows": [astuple(r) for r in rows]}) + "\n"
+        with self.lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _digest(folder: Path, names: list[str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(names) + ["timestamp"]:
+        path = folder / (f"{name}.ipynb" if name != "timestamp" else "timestamp.txt")
+        h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return h.hexdigest()
+
+
+def _write_csv(path: Path, rows: list[Row]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(row.csv() for row in rows)
+    os.replace(tmp, path)  # a reader never sees half a file
+
+
 def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Path | None = None,
           db_url: str | None = None, cell_timeout: float | None = None,
-          wall_timeout: float = DEFAULT_WALL_TIMEOUT, jobs: int = 1, echo=print) -> list[Row]:
+          wall_timeout: float = DEFAULT_WALL_TIMEOUT, jobs: int = 1, sandbox: bool = True,
+          fresh: bool = False, echo=print) -> list[Row]:
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise CourseError(f"{submissions} is not a folder of submissions ({LAYOUT})")
+    if sandbox and (problem := sandbox_problem()):
+        raise CourseError(problem)
     root = root or course_root()
     source = (source or root / SOURCE_DIR).resolve()
     known = assignments(source)
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    work = _prepare_work(out, source, root, db_url, cell_timeout)
+    work = _prepare_work(out, source, root, db_url, cell_timeout, sandbox, fresh)
+    journal = Journal(out / JOURNAL, fresh)
 
     if known:  # registers assignments and their test cells in the gradebook, writes work/exercises
         result = run_nbgrader(["generate_assignment", "*", "--force"], cwd=work)
-        if result.returncode != 0 or any(not (work / RELEASE_DIR / a).is_dir() for a in known):
+        if result.returncode != 0 or any(not step_folder(work, "release", ".", a).is_dir() for a in known):
             raise CourseError("nbgrader generate_assignment failed in " + str(work) + ":\n"
                               + log_tail(result.stderr + result.stdout, 25))
     max_scores = _max_scores(db_url) if known else {}
     rows, todo = scan(submissions, known, max_scores)
 
     feedback = out / "feedback"
-    shutil.rmtree(feedback, ignore_errors=True)
+    if fresh:
+        shutil.rmtree(feedback, ignore_errors=True)
+    digests = {key: _digest(submissions / key[0] / key[1], names) for key, names in todo.items()}
+    for key in list(todo):
+        done = journal.rows(key, digests[key])
+        if done is not None:
+            rows.extend(done)
+            del todo[key]
 
     def grade_one(key: tuple[str, str]) -> list[Row]:
         student, assignment = key
-        target = work / "submitted" / student / assignment
+        for step in SUBMISSION_STEPS:
+            shutil.rmtree(step_folder(work, step, student, assignment), ignore_errors=True)
+        shutil.rmtree(feedback / student / assignment, ignore_errors=True)
+        target = step_folder(work, "submitted", student, assignment)
         target.mkdir(parents=True)
         for name in todo[key]:
             shutil.copy2(submissions / student / assignment / f"{name}.ipynb", target / f"{name}.ipynb")
@@ -293,14 +382,19 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
                           reason or "not graded")
             else:
                 row = Row(student, assignment, f"{name}.ipynb", got["score"], got["max_score"], got["status"])
+            if not sandbox and "without a sandbox" not in row.status:
+                row.status += "; graded without a sandbox (--no-sandbox)"
             graded.append(row)
-            page = work / "feedback" / student / assignment / f"{name}.html"
+            page = step_folder(work, "feedback", student, assignment) / f"{name}.html"
             dest = feedback / student / assignment / f"{name}.html"
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if page.exists() and got is not None:
-                shutil.copy2(page, dest)
+            if page.exists() and got is not None and page.stat().st_size <= FEEDBACK_LIMIT:
+                dest.write_text(_with_status(page.read_text(encoding="utf-8", errors="replace"), row), encoding="utf-8")
             else:
+                if page.exists() and got is not None:
+                    row.status += f"; feedback page over {FEEDBACK_LIMIT >> 20} MB replaced by a summary"
                 dest.write_text(_note_page(row), encoding="utf-8")
+        journal.record(key, digests[key], graded)
         echo(f"graded {student}/{assignment} in {time.monotonic() - started:.1f} s")
         return graded
 
@@ -329,17 +423,15 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
                 dest.write_text(_note_page(row), encoding="utf-8")
 
     rows.sort(key=lambda r: (r.student_id, r.assignment, r.notebook))
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(row.csv() for row in rows)
+    _write_csv(out / "grades.csv", rows)
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         rows = grade(Path(args.submissions), Path(args.out), db_url=args.db, cell_timeout=args.timeout,
-                     wall_timeout=args.wall_timeout, jobs=args.jobs,
+                     wall_timeout=args.wall_timeout, jobs=args.jobs, sandbox=not args.no_sandbox,
+                     fresh=args.fresh,
                      root=Path(args.root).resolve() if args.root else None,
                      source=Path(args.solutions).resolve() if args.solutions else None)
     except CourseError as err:
@@ -366,6 +458,11 @@ def register(subparsers) -> None:
                         help=f"limit in seconds for grading one submission (default: {DEFAULT_WALL_TIMEOUT:g})")
     parser.add_argument("--jobs", type=int, default=1,
                         help="submissions graded at once (default: 1; at most the number of CPU cores)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run answers without the bubblewrap sandbox (only where none can be made; "
+                             "every status then says so)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="grade everything again (default: resume, grading only what the journal lacks)")
     parser.add_argument("--solutions", help="folder of source notebooks (default: the course's solutions/)")
     parser.add_argument("--root", help="course root with nbgrader_config.py (default: found from the current directory)")
     parser.set_defaults(run=run)

@@ -52,7 +52,7 @@ def build(dest: Path, assignment: str, notebook: str, released_nb, source_nb,
 
     # An endless loop is interrupted at the cell timeout; the tests then fail, the batch goes on.
     put("endless_loop", nbs.fill(filled, {target: "while True:\n    pass"}))
-    cases.append(Expected("endless_loop", file, score_if_first_solution_broken, total, f"timeout in cell {target}"))
+    cases.append(Expected("endless_loop", file, score_if_first_solution_broken, total, f"timeout: cell {target} ran past"))
 
     # A syntax error in the student's code: tests depending on it fail, nothing crashes.
     put("syntax_error", nbs.fill(filled, {target: "def broken(:\n    return"}))
