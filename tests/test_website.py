@@ -105,24 +105,25 @@ LAYOUT_JS = r"""() => {
     const style = getComputedStyle(el);
     return style.display !== 'none' && style.visibility !== 'hidden';
   };
-  // The nearest ancestor (inside the column) that clips or scrolls sideways. Overflow does
-  // nothing on inline and table boxes, whatever their computed style says.
+  const outside = r => r.right > col.right + slack || r.left < col.left - slack;
+  // The nearest ancestor that clips or scrolls sideways and lies inside the column (boxes in
+  // between may be wider: what matters is the box the reader scrolls). Overflow does nothing
+  // on inline and table boxes, whatever their computed style says.
   const clipper = el => {
     for (let a = el.parentElement; a && a !== column; a = a.parentElement) {
       const style = getComputedStyle(a);
-      if (style.overflowX !== 'visible' && !/^(inline|table|inline-table)$/.test(style.display)) return a;
+      if (style.overflowX !== 'visible' && !/^(inline|table|inline-table)$/.test(style.display)
+          && !outside(a.getBoundingClientRect())) return a;
     }
     return null;
   };
-  const outside = r => r.right > col.right + slack || r.left < col.left - slack;
   const wide = [];
   const reported = new Set();
   for (const el of column.querySelectorAll('*')) {
     if (el.closest('mjx-assistive-mml')) continue;   // MathJax's off-screen copy for screen readers
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0 || !outside(r) || !shown(el)) continue;
-    const box = clipper(el);
-    if (box && !outside(box.getBoundingClientRect())) continue;   // scrolls inside its own box
+    if (clipper(el)) continue;   // scrolls inside its own box
     let parent = el.parentElement, inside = false;
     while (parent && parent !== column) {
       if (reported.has(parent)) { inside = true; break; }

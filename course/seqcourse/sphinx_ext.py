@@ -4,7 +4,9 @@
   title, a link to the chapter as an executed notebook and to its exercise notebook, with the
   command that checks it. At the end of the build both are copied into the site
   (`downloads/<chapter>.ipynb`, `downloads/exercises/<assignment>/<notebook>.ipynb`), so the links
-  resolve on any static host and offline.
+  resolve on any static host and offline. The chapter notebook is the one MyST-NB writes to
+  `_build/jupyter_execute/` when it executes (`execute_notebooks: force`, as committed); in
+  `cache` mode MyST-NB writes it without outputs, which the browser test reports.
 * Citations read "Elman (1990)" and "(Elman, 1990)" (`author_year_round`), and the bibliography
   lists each entry under the same author-year label, sorted by author (`course_author_year`),
   instead of the numbers [9] that a reader could not match with the text.
