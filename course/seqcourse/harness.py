@@ -7,7 +7,10 @@ answers themselves):
 * setup cells (locked, non-graded code without the tag `grader`) run there first and in the
   grader's process too;
 * grader-only cells (tag `grader`: helpers, oracles) and test cells (nbgrader `grade: true`)
-  run only in the grader's process.
+  run only in the grader's process;
+* driver cells (tag `driver`, rare) run only in the student's process, beside the answers, for
+  a question whose answer needs objects that cannot cross (chapter 2's truncated_bptt takes a
+  torch.nn.RNN and an optimizer); they return plain data, which the tests check against oracles.
 
 Each name an answer cell defines reaches the tests as a proxy: a function becomes a remote
 handle into the student's process, other values are fetched as plain data (`_channel`).
