@@ -190,16 +190,19 @@ def bwrap_command(box: Path, python: str, limits: Limits) -> list[str]:
     if os.geteuid() != 0:
         cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
     roots = _python_roots()
+    # The private /tmp first: mounts are applied in order, so an environment that lives under /tmp
+    # (a checkout in /tmp/ci/..., as CI has it) is bound on top of it instead of hidden by it.
+    cmd += ["--perms", "1777", "--size", str(limits.file_bytes * 4), "--tmpfs", "/tmp"]
     # bwrap makes missing parents of a mount point mode 0700, which the unprivileged uid cannot enter.
-    parents = sorted({str(p) for root in [*roots, "/etc/x"] for p in Path(root).parents if str(p) != "/"},
-                     key=lambda p: p.count("/"))
+    parents = sorted({str(p) for root in [*roots, "/etc/x"] for p in Path(root).parents
+                      if str(p) not in ("/", "/tmp")}, key=lambda p: p.count("/"))
     for parent in parents:
         cmd += ["--perms", "0755", "--dir", parent]
     for path in ("/usr", "/lib", "/lib64", "/bin", "/etc/ld.so.cache", "/etc/alternatives"):
         cmd += ["--ro-bind-try", path, path]
     for root in roots:
         cmd += ["--ro-bind", root, root]
-    cmd += ["--ro-bind", str(box), "/submission", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.file_bytes * 4), "--tmpfs", "/tmp",
+    cmd += ["--ro-bind", str(box), "/submission", "--proc", "/proc", "--dev", "/dev",
             "--chdir", "/tmp", "--", python, "-I", "-B", "/submission/_channel.py"]
     return cmd
 

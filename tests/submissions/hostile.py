@@ -13,19 +13,21 @@ ASSIGNMENT, NOTEBOOK = "ch01_rnn", "rnn_bptt"
 
 _FWD_STUB = ("def rnn_forward(X, h_init, W_xh, W_hh, b_h):\n"
              "    return torch.zeros(X.shape[0], X.shape[1], W_hh.shape[0])\n")
-_BPTT_STUB = ("def rnn_bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH):\n"
+# chapter 1's hand-derived question: BPTT of the leaky-integrator RNN (answer cell "leaky_bptt")
+_BPTT_STUB = ("def leaky_rnn_bptt(X, h_init, W_xh, W_hh, b_h, a, H, dL_dH):\n"
               "    return {'W_xh': torch.zeros_like(W_xh), 'W_hh': torch.zeros_like(W_hh), 'b_h': torch.zeros_like(b_h),\n"
-              "            'h_init': torch.zeros_like(h_init), 'X': torch.zeros_like(X)}\n")
-_AUTOGRAD_BPTT = '''def rnn_bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH):
+              "            'h_init': torch.zeros_like(h_init), 'X': torch.zeros_like(X), 'a': 0.0}\n")
+_AUTOGRAD_BPTT = '''def leaky_rnn_bptt(X, h_init, W_xh, W_hh, b_h, a, H, dL_dH):
     leaves = [t.detach().clone().requires_grad_(True) for t in (X, h_init, W_xh, W_hh, b_h)]
+    a_ = torch.tensor(float(a), requires_grad=True)
     X_, h_, Wx, Wh, b = leaves
     h, states = h_, []
     for x_t in X_:
-        h = torch.tanh(x_t @ Wx.T + h @ Wh.T + b)
+        h = (1 - a_) * h + a_ * torch.tanh(x_t @ Wx.T + h @ Wh.T + b)
         states.append(h)
     L = (torch.stack(states) * dL_dH).sum()
-    gX, gh, gWx, gWh, gb = {grad}(L, leaves)
-    return {{"W_xh": gWx, "W_hh": gWh, "b_h": gb, "h_init": gh, "X": gX}}
+    gX, gh, gWx, gWh, gb, ga = {grad}(L, leaves + [a_])
+    return {{"W_xh": gWx, "W_hh": gWh, "b_h": gb, "h_init": gh, "X": gX, "a": ga}}
 '''
 
 
@@ -41,12 +43,12 @@ class Hostile:
 HOSTILE = [
     Hostile("patch_helpers", "[1] redefine the test helpers, zero stubs",
             {"rnn_forward": "_expect_close = lambda *a, **k: None\n_expect_tensor = lambda *a, **k: None\n" + _FWD_STUB,
-             "bptt_backward": _BPTT_STUB}, 2),
+             "leaky_bptt": _BPTT_STUB}, 2),
     Hostile("patch_torch", "[1] patch torch.Tensor / torch functions the helpers use, zero stubs",
             {"rnn_forward": "torch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
                             "torch.Tensor.__eq__ = lambda *a: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
                             + _FWD_STUB,
-             "bptt_backward": _BPTT_STUB}, 2),
+             "leaky_bptt": _BPTT_STUB}, 2),
     Hostile("tensor_subclass", "return a tensor subclass that claims to equal anything",
             {"rnn_forward": "class Liar(torch.Tensor):\n    def __eq__(self, other): return True\n"
                             "    def allclose(self, *a, **k): return True\n"
@@ -54,17 +56,17 @@ HOSTILE = [
                             "    return torch.zeros(X.shape[0], X.shape[1], W_hh.shape[0]).as_subclass(Liar)\n"}, 1),
     Hostile("call_oracle", "[2] call the notebook's own oracles",
             {"rnn_forward": "def rnn_forward(*args):\n    return _oracle_rnn(*args)[0].detach()\n",
-             "bptt_backward": "def rnn_bptt(X, h_init, W_xh, W_hh, b_h, H, dL_dH):\n"
-                              "    return _oracle_grads(X, h_init, W_xh, W_hh, b_h, dL_dH)\n"}, 0),
+             "leaky_bptt": "def leaky_rnn_bptt(X, h_init, W_xh, W_hh, b_h, a, H, dL_dH):\n"
+                           "    return _grads_of('leaky_rnn_bptt', _leaky_states(X, h_init, W_xh, W_hh, b_h, a))\n"}, 0),
     Hostile("autograd", "[2] BPTT by torch.autograd",
-            {"bptt_backward": _AUTOGRAD_BPTT.format(grad="torch.autograd.grad")}, 0,
-            "uses a forbidden API: torch.autograd (in bptt_backward)"),
+            {"leaky_bptt": _AUTOGRAD_BPTT.format(grad="torch.autograd.grad")}, 0,
+            "uses a forbidden API: torch.autograd (in leaky_bptt)"),
     Hostile("autograd_hidden", "[2] autograd reached through getattr (escapes the static check; off at run time)",
-            {"bptt_backward": "_ag = getattr(torch, 'auto' + 'grad')\n"
+            {"leaky_bptt": "_ag = getattr(torch, 'auto' + 'grad')\n"
                               + _AUTOGRAD_BPTT.format(grad="getattr(_ag, 'gr' + 'ad')")}, 0),
     Hostile("seqmodels", "[2] the course's reference package",
-            {"rnn_forward": "import seqmodels\ndef rnn_forward(*args):\n    return seqmodels.rnn_forward(*args)\n",
-             "bptt_backward": "def rnn_bptt(*args):\n    return __import__('seq' + 'models').rnn_bptt(*args)\n"}, 0,
+            {"rnn_forward": "import seqmodels\ndef rnn_forward(*args):\n    return seqmodels.recurrent.rnn_forward(*args)\n",
+             "leaky_bptt": "def leaky_rnn_bptt(*args):\n    return __import__('seq' + 'models').recurrent.rnn_bptt(*args)\n"}, 0,
             "uses a forbidden API: seqmodels (in rnn_forward)"),
     Hostile("read_solution", "[3] find the instructor's notebook on disk and run its solution cells",
             {"rnn_forward": '''import glob, json, os
