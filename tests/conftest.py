@@ -41,3 +41,17 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _default_dtype_restored():
+    """`seqcourse check` runs a notebook's setup cells in this process, and those set torch's default
+    dtype to float64 (exact comparisons); no later test may inherit that."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    before = torch.get_default_dtype() if torch is not None else None
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_default_dtype(before if before is not None else torch.float32)

@@ -153,4 +153,4 @@ def test_check_reports_a_broken_rule_as_grading_does(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert f"note: {case.status}" in out, out
-    assert "FAIL  test_bptt_weights" in out and "ForbiddenAPIError" in out, out
+    assert "FAIL  test_leaky_weights" in out and "ForbiddenAPIError" in out, out
