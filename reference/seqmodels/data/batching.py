@@ -15,14 +15,12 @@ from typing import Iterator, Sequence
 
 import torch
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import check_positive_int, check_tensor, check_token_ids
 
 
 def _as_ids(name: str, ids) -> torch.Tensor:
     if isinstance(ids, torch.Tensor):
-        if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
-            raise TypeError(f"{name}: expected integer token ids, got dtype {ids.dtype}")
-        return ids.long()
+        return check_token_ids(name, ids, None)
     ids = list(ids)
     def bad_id(i) -> bool:
         return not isinstance(i, Integral) or isinstance(i, bool)

@@ -8,7 +8,7 @@ source matrix F, and a summary [h->_S; h<-_1] of the whole sentence.
 
 Decoder (one step, t = 1, 2, ...; s_0 = tanh(W_init summary + b_init))::
 
-    c_t, a_t = attention(s_{t-1}, F, mask)          see seq2seq_attention
+    c_t, a_t = attention(s_{t-1}, F, mask)          see seq2seq.attention
     s_t      = RNN([e(w_{t-1}); c_t], s_{t-1})      GRU or LSTM cell
     o_t      = tanh(W_o [s_t; c_t; e(w_{t-1})] + b_o)
     p(w_t | x, w_<t) = softmax(W_hy o_t + b_y)
