@@ -19,7 +19,7 @@ ifneq ($(wildcard ../shared/data/README.md),)
 export SEQ_DATA_DIR ?= $(abspath ../shared/data)
 endif
 
-.PHONY: env book test test-fast release grade check browser-deps sandbox-deps mathjax clean
+.PHONY: env book test test-fast release grade report check browser-deps sandbox-deps db-deps mathjax clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,11 +43,16 @@ browser-deps:
 sandbox-deps:
 	$(PYTHON) course/seqcourse/ensure_system.py bubblewrap
 
-test: book browser-deps sandbox-deps
+# PostgreSQL: the server the sharded-grading test starts (tests/_postgres.py); grading itself needs
+# only a reachable server, not this package.
+db-deps:
+	$(PYTHON) course/seqcourse/ensure_system.py postgresql
+
+test: book browser-deps sandbox-deps db-deps
 	$(PY) -m pytest
 
 # The suite without the website build and the browser test (quick loop while editing).
-test-fast: env sandbox-deps
+test-fast: env sandbox-deps db-deps
 	$(PY) -m pytest -m "not browser"
 
 release: env
@@ -56,6 +61,10 @@ release: env
 grade: env sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR  (DIR/<student_id>/<assignment>/<notebook>.ipynb)"; exit 2; }
 	$(PY) -m seqcourse.cli grade "$(SUBMISSIONS)"
+
+# grades.csv, feedback and the copy report of a gradebook (after sharded grading: make report DB=URL)
+report: env
+	$(PY) -m seqcourse.cli report $(if $(DB),--db "$(DB)")
 
 check: env
 	@test -n "$(NOTEBOOK)" || { echo "usage: make check NOTEBOOK=exercises/<assignment>/<notebook>.ipynb"; exit 2; }

@@ -1,6 +1,8 @@
 """Grade one submission (one student, one assignment) in its own process.
 
     python -m seqcourse._nbworker WORK STUDENT ASSIGNMENT RESULT.json
+    python -m seqcourse._nbworker --serve WORK          (a fork server; see serve())
+    python -m seqcourse._nbworker --nbgrader ARGS...    (nbgrader ARGS under the gradebook's lock)
 
 WORK is an nbgrader course root prepared by `seqcourse grade` (nbgrader_config.py,
 solutions/, exercises/, submitted/STUDENT/ASSIGNMENT/). Runs nbgrader autograde and
@@ -22,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from seqcourse._nbcourse import first_line, grade_id, nbgrader_meta, step_folder
+from seqcourse.gradebook import serialize_gradebooks
 
 def _load(work: Path):
     from traitlets.config.loader import PyFileConfigLoader
@@ -82,6 +85,7 @@ def grade_submission(work: Path, student: str, assignment: str) -> dict:
     from seqcourse._nbexecute import OUTCOMES
 
     config, coursedir = _load(work)
+    serialize_gradebooks(coursedir.db_url)  # other graders write the same gradebook: take turns
     coursedir.assignment_id = assignment
     coursedir.student_id = student
     buffer = io.StringIO()
@@ -216,6 +220,13 @@ def serve(work: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv or sys.argv[1:]
+    if args[0] == "--nbgrader":  # an nbgrader command (generate_assignment) that writes the shared gradebook
+        serialize_gradebooks(_load(Path.cwd())[1].db_url)
+        from nbgrader.apps.nbgraderapp import main as nbgrader_main
+
+        sys.argv = ["nbgrader", *args[1:]]
+        nbgrader_main()
+        return 0
     if args[0] == "--serve":
         return serve(Path(args[1]))
     work, student, assignment, result_path = args[:4]

