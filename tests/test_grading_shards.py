@@ -98,15 +98,22 @@ def _csv(path: Path) -> list[dict]:
 
 
 @functools.cache
+def pg_url() -> str:
+    """A PostgreSQL server for this module's tests, stopped when the session ends."""
+    import atexit
+
+    stack = _postgres.server()
+    url = stack.__enter__()
+    atexit.register(stack.__exit__, None, None, None)
+    return url
+
+
+@functools.cache
 def sharded():
     tmp = _scratch("seqcourse-shards-")
     subs = tmp / "submissions"
     answers = _class(subs, 10)
-    stack = _postgres.server()
-    url = stack.__enter__()
-    import atexit
-
-    atexit.register(stack.__exit__, None, None, None)
+    url = pg_url()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     shards = [subprocess.Popen(_grade_cmd(subs, tmp / f"out{k}", "--db", url, "--shard", f"{k}/2"), env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for k in (1, 2)]
@@ -233,7 +240,27 @@ def test_shards_of_another_course_version_stop_before_grading(tmp_path, capsys):
     assert not (tmp_path / "b" / "work").exists()
 
 
-# --- shards and copies, in isolation ---------------------------------------------------------
+# --- the lock, shards and copies, in isolation -----------------------------------------------
+
+_HOLD = """
+import sys, time
+from seqcourse.gradebook import GradebookLock
+lock, log = GradebookLock(sys.argv[1]), open(sys.argv[2], "a", buffering=1)
+for _ in range(3):
+    with lock:
+        log.write("in\\n"); time.sleep(0.15); log.write("out\\n")
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_gradebook_lock_lets_one_process_in_at_a_time(backend, tmp_path):
+    url = f"sqlite:///{tmp_path / 'gb.db'}" if backend == "sqlite" else pg_url()
+    log = tmp_path / "log"
+    procs = [subprocess.Popen([sys.executable, "-c", _HOLD, url, str(log)]) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    assert log.read_text().split() == ["in", "out"] * 9  # never two "in" without an "out" between
+
+
 
 def test_shards_partition_the_class_and_keep_their_share_as_it_grows():
     keys = [(f"s{i}", a) for i in range(300) for a in ("ch01_rnn", "ch02_gradients")]
