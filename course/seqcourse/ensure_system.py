@@ -63,19 +63,25 @@ def apt_prefix() -> list[str] | None:
     return None
 
 
-def ensure_bubblewrap() -> int:
-    if find_bwrap():
-        print(f"bubblewrap: {find_bwrap()}")
+def ensure_package(package: str, find, why: str, alternative: str = "") -> int:
+    """0 when find() finds the package's program, installing the Debian package when it can; else 1 and why."""
+    if not find():
+        prefix = apt_prefix()
+        if prefix is not None:
+            install(prefix, package)
+    if find():
+        print(f"{package}: {find()}")
         return 0
-    prefix = apt_prefix()
-    if prefix is not None and install(prefix, "bubblewrap") and find_bwrap():
-        print(f"bubblewrap: {find_bwrap()}")
-        return 0
-    print("error: grading runs each student's answers in a bubblewrap sandbox, and `bwrap` is missing;\n"
+    print(f"error: {why}, and it is missing;\n"
           "it cannot be installed automatically here (needs root or passwordless sudo with apt-get).\n"
-          "Install it yourself, e.g.:  sudo apt-get install -y bubblewrap\n"
-          "(or grade without a sandbox, knowingly: seqcourse grade DIR --no-sandbox)", file=sys.stderr)
+          f"Install it yourself, e.g.:  sudo apt-get install -y {package}" + (f"\n({alternative})" if alternative else ""),
+          file=sys.stderr)
     return 1
+
+
+def ensure_bubblewrap() -> int:
+    return ensure_package("bubblewrap", find_bwrap, "grading runs each student's answers in a bubblewrap sandbox (`bwrap`)",
+                          "or grade without a sandbox, knowingly: seqcourse grade DIR --no-sandbox")
 
 
 def find_initdb() -> str | None:
@@ -86,17 +92,7 @@ def find_initdb() -> str | None:
 
 
 def ensure_postgresql() -> int:
-    if find_initdb():
-        print(f"postgresql: {find_initdb()}")
-        return 0
-    prefix = apt_prefix()
-    if prefix is not None and install(prefix, "postgresql") and find_initdb():
-        print(f"postgresql: {find_initdb()}")
-        return 0
-    print("error: the sharded-grading test starts a PostgreSQL server, and PostgreSQL is missing;\n"
-          "it cannot be installed automatically here (needs root or passwordless sudo with apt-get).\n"
-          "Install it yourself, e.g.:  sudo apt-get install -y postgresql", file=sys.stderr)
-    return 1
+    return ensure_package("postgresql", find_initdb, "the sharded-grading test starts a PostgreSQL server (`initdb`)")
 
 
 def ensure_chromium() -> int:

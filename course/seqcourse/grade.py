@@ -390,9 +390,7 @@ def _grade(store: Store, submissions: Path, out: Path, root: Path, source: Path,
 
     if shard.n == 1:
         return report(store, out, echo=echo)
-    rows = [Row(r.student_id, r.assignment, r.notebook, r.score, r.max_score, r.status)
-            for r in store.results() if shard.owns(r.student_id, r.assignment)]
-    return rows
+    return [Row(*r.row) for r in store.results() if shard.owns(*r.row[:2])]
 
 
 def run(args: argparse.Namespace) -> int:

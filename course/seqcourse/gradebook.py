@@ -233,13 +233,8 @@ ANSWER_LIMIT = 64 << 10  # characters kept of one answer cell, for the copy repo
 
 @dataclass
 class Stored:
-    """A row of grades.csv as the gradebook keeps it."""
-    student_id: str
-    assignment: str
-    notebook: str
-    score: float | None
-    max_score: float | None
-    status: str
+    """A row of grades.csv (seqcourse.report.Row's fields) as the gradebook keeps it, with what it was made from."""
+    row: tuple  # (student_id, assignment, notebook, score, max_score, status)
     digest: str
     answers: dict
     feedback: bytes | None
@@ -352,7 +347,7 @@ class Store:
         query = select(*columns).order_by(RESULT.c.student_id, RESULT.c.assignment, RESULT.c.notebook)
         with self.engine.connect() as conn:
             for r in conn.execute(query):
-                yield Stored(*r[:7], json.loads(r[7]), r[8] if with_feedback else None)
+                yield Stored(tuple(r[:6]), r[6], json.loads(r[7]), r[8] if with_feedback else None)
 
 
 def course_checksum(source: Path) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import errno
 import io
 import os
 import resource
@@ -258,7 +257,6 @@ class StudentProcess(Endpoint):
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
-        python = os.path.realpath(sys.executable) if not sandbox else sys.executable
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "PYTHONDONTWRITEBYTECODE": "1",
                "MPLCONFIGDIR": "/tmp" if sandbox else str(box), "MPLBACKEND": "Agg",

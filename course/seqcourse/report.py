@@ -95,7 +95,7 @@ def report(store, out: Path, *, threshold: float = similarity.THRESHOLD, echo=pr
     rows: list[Row] = []
     answers: dict[tuple[str, str, str], dict[str, str]] = {}
     for stored in store.results(with_feedback=True):
-        row = Row(stored.student_id, stored.assignment, stored.notebook, stored.score, stored.max_score, stored.status)
+        row = Row(*stored.row)
         rows.append(row)
         if gets_page(row):
             dest = _feedback_path(feedback, row)
