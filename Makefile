@@ -48,8 +48,9 @@ sandbox-deps:
 db-deps:
 	$(PYTHON) course/seqcourse/ensure_system.py postgresql
 
+# --durations: the slowest tests, so the CI log shows where the suite's time goes.
 test: book browser-deps sandbox-deps db-deps
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # The suite without the website build and the browser test (quick loop while editing).
 test-fast: env sandbox-deps db-deps
