@@ -23,6 +23,9 @@ TRANSFER = {
     "ch09_transformers": {"causal_mask", "attention", "multi_head_attention"},
     "ch05_word2vec": {"sgns", "noise", "analogy"},
     "ch06_expensive_softmax": {"nce_loss", "path_log_prob"},
+    "ch07_decoding": {"beam_step"},
+    "ch02_gradients": {"clip_grad_norm", "predict_regime", "gradient_norms_linear"},
+    "ch08_seq2seq": {"lecture_attention"},
 }
 # Transfer questions kept from before issue 18 although their algorithm is in seqmodels (the issue names them as the
 # questions that do probe understanding): the answer asked for differs from what the package prints, but shares lines.

@@ -9,7 +9,7 @@ answers themselves):
 * grader-only cells (tag `grader`: helpers, oracles) and test cells (nbgrader `grade: true`)
   run only in the grader's process;
 * driver cells (tag `driver`, rare) run only in the student's process, beside the answers, for
-  a question whose answer needs objects that cannot cross (chapter 2's truncated_bptt takes a
+  a question whose answer needs objects that cannot cross (e.g. a training loop that takes a
   torch.nn.RNN and an optimizer); they return plain data, which the tests check against oracles.
 
 Each name an answer cell defines reaches the tests as a proxy: a function becomes a remote

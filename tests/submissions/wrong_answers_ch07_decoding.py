@@ -34,89 +34,71 @@ def beam_step(beam_scores, log_probs, K):
     return scores, flat // V, flat % V
 '''
 
-_SEARCH_TEMPLATE = '''
-def beam_search(step, bos, eos, K, max_len, length_norm=True):
-    beam = [([bos], 0.0)]
-    finished = []
-    for t in range(max_len):
-        log_probs = torch.stack([step(prefix) for prefix, _ in beam])
-        beam_scores = torch.tensor([s for _, s in beam])
-        scores, beam_index, tokens = beam_step(beam_scores, log_probs, {width})
-        new_beam = []
-        for s, n, x in zip(scores.tolist(), beam_index.tolist(), tokens.tolist()):
-            if s == -math.inf:
-                continue
-            prefix = beam[n][0] + [x]
-            if {is_end}:
-                finished.append((prefix[1:], s))
+_EXACT = '''
+def exact_search(step, bos, eos, max_len):
+    best_tokens, best_score = None, -math.inf
+
+    def expand(prefix, score):
+        nonlocal best_tokens, best_score
+        log_probs = step(prefix).tolist()
+        for x in {order}:
+            child = score + log_probs[x]
+            if {prune}:
+                {on_prune}
+            if {complete}:
+                {record}
             else:
-                new_beam.append((prefix, s))
-        beam = new_beam
-        if not beam:
-            break
-    finished += [(prefix[1:], s) for prefix, s in beam]
-    score = {score}
-    tokens, s = max(finished, key=lambda h: score(*h))
-    return tokens, float(score(tokens, s))
+                expand(prefix + [x], child)
+
+    expand([bos], 0.0)
+    return best_tokens, float(best_score)
 '''
 
 
-def _search(width="K - len(finished)", is_end="x == eos",
-            score="(lambda tokens, s: s / len(tokens)) if length_norm else (lambda tokens, s: s)"):
-    return _SEARCH_TEMPLATE.format(width=width, is_end=is_end, score=score)
+def _exact(order="sorted(range(len(log_probs)), key=lambda v: log_probs[v], reverse=True)", prune="child <= best_score",
+           on_prune="break", complete="x == eos or len(prefix) == max_len",
+           record="best_tokens, best_score = prefix[1:] + [x], child"):
+    return {"exact_search": _EXACT.format(order=order, prune=prune, on_prune=on_prune, complete=complete, record=record)}
 
 
-_SEARCH_FIRST_FINISHED = '''
-def beam_search(step, bos, eos, K, max_len, length_norm=True):
-    beam = [([bos], 0.0)]
-    for t in range(max_len):
-        log_probs = torch.stack([step(prefix) for prefix, _ in beam])
-        scores, beam_index, tokens = beam_step(torch.tensor([s for _, s in beam]), log_probs, K)
-        new_beam = []
-        for s, n, x in zip(scores.tolist(), beam_index.tolist(), tokens.tolist()):
-            if s == -math.inf:
-                continue
-            prefix = beam[n][0] + [x]
-            if x == eos:                                    # stops at the first output that ends
-                tokens = prefix[1:]
-                return tokens, float(s / len(tokens) if length_norm else s)
-            new_beam.append((prefix, s))
-        beam = new_beam
-    tokens, s = beam[0][0][1:], beam[0][1]
-    return tokens, float(s / len(tokens) if length_norm else s)
+_EXACT_FIRST_FOUND = '''
+def exact_search(step, bos, eos, max_len):
+    prefix, score = [bos], 0.0
+    while True:                                            # best first, and the first complete output is returned
+        log_probs = step(prefix)
+        x = int(log_probs.argmax())
+        prefix, score = prefix + [x], score + float(log_probs[x])
+        if x == eos or len(prefix) - 1 == max_len:
+            return prefix[1:], score
 '''
 
 WRONG_ANSWERS = [
     ("beam_step ranks by the next-token log-prob only, ignoring the hypotheses' scores",
-     {"beam_step": _BEAM_STEP_NO_SCORES},
-     ["test_beam_step_values", "test_beam_step_indices", "test_search_toy", "test_search_exhaustive",
-      "test_search_end", "test_search_length_norm"]),
+     {"beam_step": _BEAM_STEP_NO_SCORES}, ["test_beam_step_values", "test_beam_step_indices"]),
     ("beam_step keeps one (the best) token per hypothesis",
-     {"beam_step": _BEAM_STEP_ONE_PER_BEAM},
-     ["test_beam_step_values", "test_search_toy", "test_search_exhaustive", "test_search_length_norm"]),
+     {"beam_step": _BEAM_STEP_ONE_PER_BEAM}, ["test_beam_step_values"]),
     ("beam_step recovers (hypothesis, token) with N instead of V",
-     {"beam_step": _BEAM_STEP_SWAPPED_INDEX},
-     ["test_beam_step_indices", "test_search_exhaustive", "test_search_toy"]),
+     {"beam_step": _BEAM_STEP_SWAPPED_INDEX}, ["test_beam_step_indices"]),
     ("beam_step returns the best K but not sorted best first",
-     {"beam_step": _BEAM_STEP_UNSORTED},
-     ["test_beam_step_values"]),
-    ("beam_search never normalizes by length",
-     {"beam_search": _search(score="lambda tokens, s: s")},
-     ["test_search_length_norm", "test_search_exhaustive"]),
-    ("beam_search normalizes by the length without <end>",
-     {"beam_search": _search(score="(lambda tokens, s: s / max(len(tokens) - 1, 1)) if length_norm else (lambda tokens, s: s)")},
-     ["test_search_length_norm", "test_search_exhaustive"]),
-    ("beam_search keeps finished hypotheses in the beam and extends them",
-     {"beam_search": _search(is_end="False")},
-     ["test_search_end", "test_search_exhaustive", "test_search_length_norm", "test_search_toy"]),
-    ("beam_search returns the first hypothesis that ends",
-     {"beam_search": _SEARCH_FIRST_FINISHED},
-     ["test_search_length_norm", "test_search_exhaustive"]),
+     {"beam_step": _BEAM_STEP_UNSORTED}, ["test_beam_step_values"]),
+    ("exact_search visits the whole tree (exact, but prunes nothing)",
+     _exact(prune="False", record="if child > best_score: best_tokens, best_score = prefix[1:] + [x], child"),
+     ["test_exact_pruning"]),
+    ("exact_search counts only outputs that end with <end>: the outputs cut at max_len are dropped",
+     _exact(record="if x == eos: best_tokens, best_score = prefix[1:] + [x], child"),
+     ["test_exact_toy", "test_exact_random"]),
+    ("exact_search is greedy search: it returns the first complete output it reaches",
+     {"exact_search": _EXACT_FIRST_FOUND}, ["test_exact_toy", "test_exact_random", "test_exact_pruning"]),
+    ("exact_search cuts outputs one token too late (max_len + 1 tokens)",
+     _exact(complete="x == eos or len(prefix) == max_len + 1"), ["test_exact_toy", "test_exact_random"]),
+    # Tuned to the visible tests, whose <end> is always token 0: only the hidden tests catch it.
+    ("exact_search hard-codes <end> = 0 instead of reading eos",
+     _exact(complete="x == 0 or len(prefix) == max_len"), ["test_exact_random"]),
     ("a table on which greedy is already optimal",
-     {"my_table": "MY_TABLE = {(): [0.0, 0.6, 0.4], (1,): [0.9, 0.05, 0.05], (2,): [0.0, 0.9, 0.1], (2, 1): [1.0, 0.0, 0.0]}"},
+     {"my_table": "def my_table():\n    return {(): [0.0, 0.6, 0.4], (1,): [0.9, 0.05, 0.05], (2,): [0.0, 0.9, 0.1], (2, 1): [1.0, 0.0, 0.0]}"},
      ["test_my_table"]),
     ("a table on which beam 2 also misses the optimum",
-     {"my_table": ("MY_TABLE = {(): [0.0, 0.55, 0.45], (1,): [0.0, 0.6, 0.4], (2,): [0.0, 0.45, 0.55], "
+     {"my_table": ("def my_table():\n    return {(): [0.0, 0.55, 0.45], (1,): [0.0, 0.6, 0.4], (2,): [0.0, 0.45, 0.55], "
                   "(1, 1): [0.5, 0.25, 0.25], (1, 2): [1.0, 0.0, 0.0], (2, 1): [1.0, 0.0, 0.0], (2, 2): [0.5, 0.25, 0.25]}")},
      ["test_my_table"]),
 ]
