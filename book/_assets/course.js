@@ -1,7 +1,9 @@
 // The course website's own behaviour (no library, nothing loaded from elsewhere):
 // * every figure in a chapter opens at its natural size in an overlay when clicked
 //   (Escape, a click or the close button closes it);
-// * the chapter's download links save the notebook instead of showing its JSON.
+// * the chapter's download links save the notebook instead of showing its JSON;
+// * a box that scrolls sideways (code, output, table, formula) is marked on the side where
+//   more of it lies hidden, for course.css to shade that edge.
 (function () {
   "use strict";
 
@@ -51,6 +53,57 @@
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
-  else setUp();
+  const SCROLL_BOXES = ".bd-article div.highlight pre, .bd-article .cell_output, "
+    + ".bd-article .cell_output pre, .bd-article .pst-scrollable-table-container, "
+    + ".bd-article table, .bd-article div.math, .bd-article mjx-container";
+
+  function markScroll(box) {
+    // An inline formula's scrollWidth also counts MathJax's off-screen copy for screen
+    // readers: measure the typeset formula itself.
+    const math = box.matches("mjx-container") && box.querySelector(":scope > mjx-math");
+    const hidden = (math ? math.getBoundingClientRect().width : box.scrollWidth) - box.clientWidth;
+    // A few px past the edge is a subscript's italic overhang, not hidden content.
+    const scrolls = hidden > 8 && /(auto|scroll)/.test(getComputedStyle(box).overflowX);
+    box.classList.toggle("course-scrolls", scrolls);
+    box.classList.toggle("course-more-right", scrolls && box.scrollLeft < hidden - 1);
+    box.classList.toggle("course-more-left", scrolls && box.scrollLeft > 1);
+  }
+
+  function markAllScrolls() {
+    document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
+      markScroll(box);
+      if (!box.dataset.courseScrollWatched) {
+        box.dataset.courseScrollWatched = "1";
+        box.addEventListener("scroll", function () { markScroll(box); }, {passive: true});
+      }
+    });
+  }
+
+  // Printed output wraps its long lines (course.css), except a printed table: columns that
+  // wrap no longer line up. Two or more lines with a gap of 2+ spaces between words make a
+  // table; it keeps its lines and scrolls.
+  function markTables() {
+    document.querySelectorAll(".bd-article .cell_output pre").forEach(function (pre) {
+      const rows = pre.textContent.split("\n").filter(function (line) { return /\S {2,}\S/.test(line); });
+      if (rows.length >= 2) pre.classList.add("course-tabular");
+    });
+  }
+
+  function setUpScrolls() {
+    markTables();
+    markAllScrolls();
+    window.addEventListener("resize", markAllScrolls);
+    // Formulas get their final width only once MathJax has typeset them.
+    const mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(markAllScrolls);
+    window.addEventListener("load", function () {
+      const later = window.MathJax;
+      if (later && later.startup && later.startup.promise) later.startup.promise.then(markAllScrolls);
+      else markAllScrolls();
+    });
+  }
+
+  function start() { setUp(); setUpScrolls(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
