@@ -2,6 +2,7 @@
 // * every figure in a chapter opens at its natural size in an overlay when clicked
 //   (Escape, a click or the close button closes it);
 // * the chapter's download links save the notebook instead of showing its JSON;
+// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled);
 // * a box that scrolls sideways (code, output, table, formula) is marked on the side where
 //   more of it lies hidden, for course.css to shade that edge.
 (function () {
@@ -70,6 +71,7 @@
   }
 
   function markAllScrolls() {
+    fitTables();
     document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
       markScroll(box);
       if (!box.dataset.courseScrollWatched) {
@@ -86,6 +88,22 @@
     document.querySelectorAll(".bd-article .cell_output pre").forEach(function (pre) {
       const rows = pre.textContent.split("\n").filter(function (line) { return /\S {2,}\S/.test(line); });
       if (rows.length >= 2) pre.classList.add("course-tabular");
+    });
+  }
+
+  // A printed table a little wider than its box is set smaller until it fits, down to 11 px;
+  // a wider one keeps that size and scrolls.
+  function fitTables() {
+    document.querySelectorAll(".bd-article pre.course-tabular").forEach(function (pre) {
+      pre.style.fontSize = "";
+      const size = parseFloat(getComputedStyle(pre).fontSize);
+      if (pre.scrollWidth > pre.clientWidth + 1) {
+        const inner = pre.clientWidth - parseFloat(getComputedStyle(pre).paddingLeft)
+          - parseFloat(getComputedStyle(pre).paddingRight);
+        const text = pre.scrollWidth - parseFloat(getComputedStyle(pre).paddingLeft)
+          - parseFloat(getComputedStyle(pre).paddingRight);
+        pre.style.fontSize = Math.max(11, Math.floor(10 * size * inner / text) / 10) + "px";
+      }
     });
   }
 
