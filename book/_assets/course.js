@@ -1,6 +1,7 @@
 // The course website's own behaviour (no library, nothing loaded from elsewhere):
 // * every figure in a chapter opens at its natural size in an overlay when clicked
-//   (Escape, a click or the close button closes it);
+//   (Escape, a click or the close button closes it); one drawn smaller than 80 % of its size
+//   gets an "Enlarge" button under it;
 // * the chapter's download links save the notebook instead of showing its JSON;
 // * a table printed by a cell keeps its columns (set smaller to fit, or scrolled);
 // * a box that scrolls sideways (code, output, table, formula) is marked on the side where
@@ -37,6 +38,24 @@
     close.focus();
   }
 
+  // A figure drawn at less than 80 % of its size (a phone) has labels too small to read there:
+  // a button under it says so and opens it at full size.
+  function offerEnlarge(img) {
+    const shrunk = img.naturalWidth > 0 && img.getBoundingClientRect().width < 0.8 * img.naturalWidth;
+    let button = img.nextElementSibling;
+    if (!(button && button.classList.contains("course-enlarge"))) button = null;
+    if (shrunk && !button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "course-enlarge";
+      button.textContent = "\u2922 Enlarge the figure";
+      button.addEventListener("click", function () { openLightbox(img); });
+      img.after(button);
+    } else if (!shrunk && button) {
+      button.remove();
+    }
+  }
+
   function setUp() {
     document.querySelectorAll(".bd-article img").forEach(function (img) {
       if (img.closest("a")) return;  // an image that is a link keeps its link
@@ -48,6 +67,11 @@
       img.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openLightbox(img); }
       });
+      if (img.complete) offerEnlarge(img);
+      else img.addEventListener("load", function () { offerEnlarge(img); });
+    });
+    window.addEventListener("resize", function () {
+      document.querySelectorAll(".bd-article img.course-zoomable").forEach(offerEnlarge);
     });
     document.querySelectorAll("a.course-download").forEach(function (link) {
       link.setAttribute("download", link.getAttribute("href").split("/").pop());
@@ -82,12 +106,17 @@
   }
 
   // Printed output wraps its long lines (course.css), except a printed table: columns that
-  // wrap no longer line up. Two or more lines with a gap of 2+ spaces between words make a
-  // table; it keeps its lines and scrolls.
+  // wrap no longer line up. A row is a line with at least three columns (two gaps of 2+
+  // spaces); two rows in what one cell printed (a loop's rows may arrive as separate outputs)
+  // make a table, and each output holding a row keeps its lines and scrolls.
   function markTables() {
-    document.querySelectorAll(".bd-article .cell_output pre").forEach(function (pre) {
-      const rows = pre.textContent.split("\n").filter(function (line) { return /\S {2,}\S/.test(line); });
-      if (rows.length >= 2) pre.classList.add("course-tabular");
+    const ROW = /\S {2,}\S.*\S {2,}\S/;
+    const rows = function (pre) { return pre.textContent.split("\n").filter(function (line) { return ROW.test(line); }).length; };
+    document.querySelectorAll(".bd-article .cell_output").forEach(function (output) {
+      const pres = Array.from(output.querySelectorAll("pre"));
+      const counts = pres.map(rows);
+      if (counts.reduce(function (a, b) { return a + b; }, 0) < 2) return;
+      pres.forEach(function (pre, i) { if (counts[i]) pre.classList.add("course-tabular"); });
     });
   }
 
