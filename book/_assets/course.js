@@ -3,7 +3,8 @@
 //   (Escape, a click or the close button closes it); one drawn smaller than 80 % of its size
 //   gets an "Enlarge" button under it;
 // * the chapter's download links save the notebook instead of showing its JSON;
-// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled);
+// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled); a formula
+//   a little wider than the column is set smaller to fit;
 // * a box that scrolls sideways (code, output, table, formula) is marked on the side where
 //   more of it lies hidden, for course.css to shade that edge.
 (function () {
@@ -70,8 +71,12 @@
       if (img.complete) offerEnlarge(img);
       else img.addEventListener("load", function () { offerEnlarge(img); });
     });
+    let imageTimer = null;
     window.addEventListener("resize", function () {
-      document.querySelectorAll(".bd-article img.course-zoomable").forEach(offerEnlarge);
+      clearTimeout(imageTimer);
+      imageTimer = setTimeout(function () {
+        document.querySelectorAll(".bd-article img.course-zoomable").forEach(offerEnlarge);
+      }, 250);
     });
     document.querySelectorAll("a.course-download").forEach(function (link) {
       link.setAttribute("download", link.getAttribute("href").split("/").pop());
@@ -94,8 +99,26 @@
     box.classList.toggle("course-more-left", scrolls && box.scrollLeft > 1);
   }
 
+  // A displayed formula up to a quarter wider than the column is set smaller until it fits
+  // (MathJax sizes its output in em, so the font size of its box scales it); a wider one keeps
+  // its size and scrolls.
+  function fitFormulas() {
+    document.querySelectorAll(".bd-article div.math").forEach(function (box) {
+      const math = box.querySelector("mjx-container > mjx-math");
+      if (!math) return;
+      box.style.fontSize = "";
+      const eqno = box.querySelector(":scope > .eqno");
+      const room = box.clientWidth - (eqno ? eqno.getBoundingClientRect().width : 0);
+      const need = math.getBoundingClientRect().width;
+      if (need > room + 1 && room / need >= 0.8) {
+        box.style.fontSize = Math.floor(1000 * room / need) / 10 - 0.5 + "%";
+      }
+    });
+  }
+
   function markAllScrolls() {
     fitTables();
+    fitFormulas();
     document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
       markScroll(box);
       if (!box.dataset.courseScrollWatched) {
@@ -139,7 +162,17 @@
   function setUpScrolls() {
     markTables();
     markAllScrolls();
-    window.addEventListener("resize", markAllScrolls);
+    // Refit once the width has settled, and only if it changed: a full-page screenshot
+    // (Playwright) passes through a 1 px window and back within one burst of resizes.
+    let width = document.documentElement.clientWidth, timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (document.documentElement.clientWidth === width) return;
+        width = document.documentElement.clientWidth;
+        markAllScrolls();
+      }, 250);
+    });
     // Formulas get their final width only once MathJax has typeset them.
     const mj = window.MathJax;
     if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(markAllScrolls);
