@@ -143,8 +143,8 @@
     });
   }
 
-  // A printed table a little wider than its box is set smaller until it fits, down to 11 px;
-  // a wider one keeps that size and scrolls.
+  // A printed table a little wider than its box is set smaller until it fits, if 11 px or more
+  // is enough; a wider one keeps its size and scrolls (smaller would only be harder to read).
   function fitTables() {
     document.querySelectorAll(".bd-article pre.course-tabular").forEach(function (pre) {
       pre.style.fontSize = "";
@@ -154,7 +154,8 @@
           - parseFloat(getComputedStyle(pre).paddingRight);
         const text = pre.scrollWidth - parseFloat(getComputedStyle(pre).paddingLeft)
           - parseFloat(getComputedStyle(pre).paddingRight);
-        pre.style.fontSize = Math.max(11, Math.floor(10 * size * inner / text) / 10) + "px";
+        const fitted = Math.floor(10 * size * inner / text) / 10;
+        if (fitted >= 11) pre.style.fontSize = fitted + "px";
       }
     });
   }
