@@ -6,7 +6,7 @@
 // * a table printed by a cell keeps its columns (set smaller to fit, or scrolled); a formula
 //   a little wider than the column is set smaller to fit;
 // * a box that scrolls sideways (code, output, table, formula) is marked on the side where
-//   more of it lies hidden, for course.css to shade that edge.
+//   more of it lies hidden, for course.css to fade that edge out.
 (function () {
   "use strict";
 
