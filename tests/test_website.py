@@ -9,6 +9,9 @@ On each, with every problem of the page collected before the test fails:
   left in the text (paragraphs, lists and admonitions included);
 * no element is wider than the content column unless it sits inside its own scroll box, the
   page itself never scrolls sideways, and no formula, code or figure lies under the sidebar;
+* no text is cut off by a box that hides its overflow without scrolling (the theme's
+  previous/next links at the foot of the page did that to long chapter titles on a phone);
+* printed cell output carries no build noise: no progress bar, no TeX meant for a plot label;
 * the sidebar toggle and the "Contents" toggle open and close what they name;
 * every figure loads, has an alt text that describes it (not its file path) and is shown at
   >= 80 % of its natural width or can be enlarged by a click;
@@ -155,6 +158,44 @@ LAYOUT_JS = r"""() => {
     viewport: window.innerWidth,
     under: under.slice(0, 12),
   };
+}"""
+
+# Text cut off by a box that hides what does not fit (overflow hidden or clip, as opposed to a
+# scroll box the reader can move): anywhere in the main area, the page's foot included. MathJax's
+# internals and its off-screen copy for screen readers clip by design and are skipped.
+CLIPPED_JS = r"""() => {
+  const main = document.querySelector('.bd-main');
+  if (!main) return [];
+  const found = [];
+  for (const el of main.querySelectorAll('*')) {
+    if (el.closest('mjx-container, .bd-sidebar-primary, .bd-sidebar-secondary')) continue;
+    const style = getComputedStyle(el);
+    if (!/^(hidden|clip)$/.test(style.overflowX) || style.display === 'none'
+        || style.visibility === 'hidden' || /^inline/.test(style.display)) continue;
+    if (el.clientWidth === 0 || !(el.textContent || '').trim()) continue;
+    if (el.scrollWidth > el.clientWidth + 2) {
+      const cls = (el.getAttribute('class') || '').split(/\s+/).slice(0, 2).join('.');
+      found.push(`<${el.tagName.toLowerCase()}${cls ? '.' + cls : ''}> "`
+                 + `${el.textContent.replace(/\s+/g, ' ').trim().slice(0, 50)}" shows `
+                 + `${el.clientWidth} of ${el.scrollWidth} px`);
+    }
+  }
+  return found.slice(0, 12);
+}"""
+
+# Build noise in what the cells printed: a tqdm bar ("42%|████  | 126/300 [00:21<...") or TeX
+# that was meant for a plot label ("$0.9 \times$").
+NOISE_JS = r"""() => {
+  const found = [];
+  for (const out of document.querySelectorAll('.bd-article .cell_output')) {
+    const text = out.textContent;
+    for (const pattern of [/\d+%\|[^|\n]*\|\s*\d+\/\d+/, /\$[^$\n]*\\[A-Za-z]+[^$\n]*\$/]) {
+      const match = text.match(pattern);
+      if (match) found.push(text.slice(Math.max(0, match.index - 20), match.index + 60)
+                                .replace(/\s+/g, ' '));
+    }
+  }
+  return found.slice(0, 12);
 }"""
 
 IMAGES_JS = r"""() => Array.from(document.querySelectorAll('.bd-article img')).map(img => ({
@@ -401,6 +442,8 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         raw_tex = page.evaluate(RAW_TEX_JS)
         images = page.evaluate(IMAGES_JS)
         layout = page.evaluate(LAYOUT_JS)
+        clipped = page.evaluate(CLIPPED_JS)
+        noise = page.evaluate(NOISE_JS)
         downloads = page.evaluate(DOWNLOADS_JS)
         target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -447,6 +490,10 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
                             f"outside a scroll box: {layout['wide']}")
         if layout["under"]:
             problems.append(f"{where}: under the sidebar: {layout['under']}")
+    if clipped:
+        problems.append(f"{where}: text cut off by a box that hides its overflow: {clipped}")
+    if noise:
+        problems.append(f"{where}: build noise in the printed output: {noise}")
     for image in images:
         name = image["src"].rsplit("/", 1)[-1][:24]
         if not (image["complete"] and image["natural"] > 0):

@@ -1,7 +1,12 @@
 // The course website's own behaviour (no library, nothing loaded from elsewhere):
 // * every figure in a chapter opens at its natural size in an overlay when clicked
-//   (Escape, a click or the close button closes it);
-// * the chapter's download links save the notebook instead of showing its JSON.
+//   (Escape, a click or the close button closes it); one drawn smaller than 80 % of its size
+//   gets an "Enlarge" button under it;
+// * the chapter's download links save the notebook instead of showing its JSON;
+// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled); a formula
+//   a little wider than the column is set smaller to fit;
+// * a box that scrolls sideways (code, output, table, formula) is marked on the side where
+//   more of it lies hidden, for course.css to fade that edge out.
 (function () {
   "use strict";
 
@@ -34,6 +39,24 @@
     close.focus();
   }
 
+  // A figure drawn at less than 80 % of its size (a phone) has labels too small to read there:
+  // a button under it says so and opens it at full size.
+  function offerEnlarge(img) {
+    const shrunk = img.naturalWidth > 0 && img.getBoundingClientRect().width < 0.8 * img.naturalWidth;
+    let button = img.nextElementSibling;
+    if (!(button && button.classList.contains("course-enlarge"))) button = null;
+    if (shrunk && !button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "course-enlarge";
+      button.textContent = "\u2922 Enlarge the figure";
+      button.addEventListener("click", function () { openLightbox(img); });
+      img.after(button);
+    } else if (!shrunk && button) {
+      button.remove();
+    }
+  }
+
   function setUp() {
     document.querySelectorAll(".bd-article img").forEach(function (img) {
       if (img.closest("a")) return;  // an image that is a link keeps its link
@@ -45,12 +68,123 @@
       img.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openLightbox(img); }
       });
+      if (img.complete) offerEnlarge(img);
+      else img.addEventListener("load", function () { offerEnlarge(img); });
+    });
+    let imageTimer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(imageTimer);
+      imageTimer = setTimeout(function () {
+        document.querySelectorAll(".bd-article img.course-zoomable").forEach(offerEnlarge);
+      }, 250);
     });
     document.querySelectorAll("a.course-download").forEach(function (link) {
       link.setAttribute("download", link.getAttribute("href").split("/").pop());
     });
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
-  else setUp();
+  const SCROLL_BOXES = ".bd-article div.highlight pre, .bd-article .cell_output, "
+    + ".bd-article .cell_output pre, .bd-article .pst-scrollable-table-container, "
+    + ".bd-article table, .bd-article div.math, .bd-article mjx-container";
+
+  function markScroll(box) {
+    // An inline formula's scrollWidth also counts MathJax's off-screen copy for screen
+    // readers: measure the typeset formula itself.
+    const math = box.matches("mjx-container") && box.querySelector(":scope > mjx-math");
+    const hidden = (math ? math.getBoundingClientRect().width : box.scrollWidth) - box.clientWidth;
+    // A few px past the edge is a subscript's italic overhang, not hidden content.
+    const scrolls = hidden > 8 && /(auto|scroll)/.test(getComputedStyle(box).overflowX);
+    box.classList.toggle("course-scrolls", scrolls);
+    box.classList.toggle("course-more-right", scrolls && box.scrollLeft < hidden - 1);
+    box.classList.toggle("course-more-left", scrolls && box.scrollLeft > 1);
+  }
+
+  // A displayed formula up to a quarter wider than the column is set smaller until it fits
+  // (MathJax sizes its output in em, so the font size of its box scales it); a wider one keeps
+  // its size and scrolls.
+  function fitFormulas() {
+    document.querySelectorAll(".bd-article div.math").forEach(function (box) {
+      const math = box.querySelector("mjx-container > mjx-math");
+      if (!math) return;
+      box.style.fontSize = "";
+      const eqno = box.querySelector(":scope > .eqno");
+      const room = box.clientWidth - (eqno ? eqno.getBoundingClientRect().width : 0);
+      const need = math.getBoundingClientRect().width;
+      if (need > room + 1 && room / need >= 0.8) {
+        box.style.fontSize = Math.floor(1000 * room / need) / 10 - 0.5 + "%";
+      }
+    });
+  }
+
+  function markAllScrolls() {
+    fitTables();
+    fitFormulas();
+    document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
+      markScroll(box);
+      if (!box.dataset.courseScrollWatched) {
+        box.dataset.courseScrollWatched = "1";
+        box.addEventListener("scroll", function () { markScroll(box); }, {passive: true});
+      }
+    });
+  }
+
+  // Printed output wraps its long lines (course.css), except a printed table: columns that
+  // wrap no longer line up. A row is a line with at least three columns (two gaps of 2+
+  // spaces); two rows in what one cell printed (a loop's rows may arrive as separate outputs)
+  // make a table, and each output holding a row keeps its lines and scrolls.
+  function markTables() {
+    const ROW = /\S {2,}\S.*\S {2,}\S/;
+    const rows = function (pre) { return pre.textContent.split("\n").filter(function (line) { return ROW.test(line); }).length; };
+    document.querySelectorAll(".bd-article .cell_output").forEach(function (output) {
+      const pres = Array.from(output.querySelectorAll("pre"));
+      const counts = pres.map(rows);
+      if (counts.reduce(function (a, b) { return a + b; }, 0) < 2) return;
+      pres.forEach(function (pre, i) { if (counts[i]) pre.classList.add("course-tabular"); });
+    });
+  }
+
+  // A printed table a little wider than its box is set smaller until it fits, if 11 px or more
+  // is enough; a wider one keeps its size and scrolls (smaller would only be harder to read).
+  function fitTables() {
+    document.querySelectorAll(".bd-article pre.course-tabular").forEach(function (pre) {
+      pre.style.fontSize = "";
+      const size = parseFloat(getComputedStyle(pre).fontSize);
+      if (pre.scrollWidth > pre.clientWidth + 1) {
+        const inner = pre.clientWidth - parseFloat(getComputedStyle(pre).paddingLeft)
+          - parseFloat(getComputedStyle(pre).paddingRight);
+        const text = pre.scrollWidth - parseFloat(getComputedStyle(pre).paddingLeft)
+          - parseFloat(getComputedStyle(pre).paddingRight);
+        const fitted = Math.floor(10 * size * inner / text) / 10;
+        if (fitted >= 11) pre.style.fontSize = fitted + "px";
+      }
+    });
+  }
+
+  function setUpScrolls() {
+    markTables();
+    markAllScrolls();
+    // Refit once the width has settled, and only if it changed: a full-page screenshot
+    // (Playwright) passes through a 1 px window and back within one burst of resizes.
+    let width = document.documentElement.clientWidth, timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (document.documentElement.clientWidth === width) return;
+        width = document.documentElement.clientWidth;
+        markAllScrolls();
+      }, 250);
+    });
+    // Formulas get their final width only once MathJax has typeset them.
+    const mj = window.MathJax;
+    if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(markAllScrolls);
+    window.addEventListener("load", function () {
+      const later = window.MathJax;
+      if (later && later.startup && later.startup.promise) later.startup.promise.then(markAllScrolls);
+      else markAllScrolls();
+    });
+  }
+
+  function start() { setUp(); setUpScrolls(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

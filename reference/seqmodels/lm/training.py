@@ -152,8 +152,11 @@ def fit_lm(model: torch.nn.Module, train: torch.Tensor, optimizer: torch.optim.O
     run.resume(device)
     train = train.to(device)
     total = epochs * run.per_epoch if max_steps is None else min(max_steps, epochs * run.per_epoch)
+    # `disable` is passed only to switch the bar off: an explicit disable=False would override
+    # TQDM_DISABLE=1, which the website build sets so that no bar lands on a page.
+    off = {} if progress else {"disable": True}
     run.bar = tqdm(total=total, initial=min(run.hist["steps"], total), desc="training", unit="step",
-                   file=sys.stdout, mininterval=progress_interval, disable=not progress, ncols=100, leave=True)
+                   file=sys.stdout, mininterval=progress_interval, ncols=100, leave=True, **off)
     run.start = time.perf_counter()
     model.train()
     try:
