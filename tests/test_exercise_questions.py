@@ -2,7 +2,7 @@
 stand neither in the chapter nor in `seqmodels` (which students can read), each question states its rules and has a
 hint, and the test helpers are grader-only cells.
 
-Assignments join TRANSFER when they are rewritten; the ones not listed still have questions the chapter prints.
+Every assignment is listed in TRANSFER (a new one must join it with its warm-up cells named).
 """
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ KEPT = {"ch06_expensive_softmax": {"huffman_code_lengths"}}  # depths only, with
 # Shorter lines (`return h`, `T = X.shape[0]`) are shared by any two pieces of code.
 MIN_LINE = 16
 NOTEBOOKS = [(a, n) for a, n in real_course().notebooks() if a in TRANSFER]
+
+
+def test_every_assignment_earns_its_points_on_transfer_questions():
+    assert {a for a, _ in real_course().notebooks()} <= set(TRANSFER)
 
 
 @functools.cache
