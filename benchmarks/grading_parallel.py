@@ -7,7 +7,9 @@ exercise, each plausible wrong answer (tests/submissions/wrong_answers*.py) and 
 ones (tests/submissions/hostile.py: patched helpers, oracles, autograd, tampering, killing the
 grader; not the ones that sit out a time limit, which measure the limit, not the grader). Each
 J grades the same class from scratch into a fresh output folder (sandboxed, SQLite gradebook);
-the speed-up is against J = 1 in the same run. Prints the machine, versions and every figure.
+the speed-up is against J = 1 in the same run. Next to it, the machine's own ceiling: the
+throughput of J copies of a CPU-bound Python loop run at once, against one copy (a virtual
+machine's cores need not add up). Prints the machine, versions and every figure.
 """
 from __future__ import annotations
 
@@ -80,8 +82,27 @@ def main() -> int:
             rate, grading = args.students / seconds * 60, args.students / (seconds - setup) * 60
             base = base or grading
             print(f"  --jobs {j:<3} {seconds:7.1f} s   {rate:6.1f} notebooks/min end to end, {grading:6.1f} without "
-                  f"setup   speed-up {grading / base:4.2f}x   load after {os.getloadavg()[0]:.2f}")
+                  f"setup   speed-up {grading / base:4.2f}x   machine ceiling {ceiling(j):4.2f}x   "
+                  f"load after {os.getloadavg()[0]:.2f}")
     return 0
+
+
+_SPIN = "x = 0\nfor i in range(20_000_000):\n    x += i\n"
+
+
+def ceiling(jobs: int) -> float:
+    """Throughput of `jobs` concurrent CPU-bound processes relative to one (the machine's best speed-up)."""
+    import subprocess
+
+    def run(n: int) -> float:
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(n)]
+        for p in procs:
+            p.wait()
+        return time.perf_counter() - start
+
+    one = run(1)
+    return jobs * one / run(jobs)
 
 
 def _timed(subs: Path, out: Path, jobs: int) -> float:
