@@ -389,7 +389,7 @@ def _grade(store: Store, submissions: Path, out: Path, root: Path, source: Path,
             servers.get().close()
 
     if shard.n == 1:
-        return report(store, out, echo=echo)
+        return report(store, out)
     return [Row(*r.row) for r in store.results() if shard.owns(*r.row[:2])]
 
 

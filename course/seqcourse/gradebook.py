@@ -137,7 +137,9 @@ class GradebookLock:
                 from sqlalchemy import create_engine
 
                 # A connection of its own, kept open: the advisory lock belongs to its session.
-                self._conn = create_engine(self.db_url, future=True, poolclass=_null_pool(),
+                from sqlalchemy.pool import NullPool
+
+                self._conn = create_engine(self.db_url, future=True, poolclass=NullPool,
                                            connect_args={"connect_timeout": 10}).connect()
             from sqlalchemy import text
 
@@ -154,12 +156,6 @@ class GradebookLock:
 
             self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
             self._conn.commit()
-
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
 
 
 _installed: dict[str, GradebookLock] = {}

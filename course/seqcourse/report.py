@@ -80,11 +80,12 @@ def write_csv(path: Path, rows: list[Row]) -> None:
     os.replace(tmp, path)  # a reader never sees half a file
 
 
-def _feedback_path(feedback: Path, row: Row) -> Path:
-    return feedback / row.student_id / row.assignment / f"{row.notebook[:-len('.ipynb')]}.html"
+def feedback_link(row: Row) -> str:
+    """Where a row's page lies, relative to the output folder."""
+    return f"feedback/{row.student_id}/{row.assignment}/{row.notebook[:-len('.ipynb')]}.html"
 
 
-def report(store, out: Path, *, threshold: float = similarity.THRESHOLD, echo=print) -> list[Row]:
+def report(store, out: Path, *, threshold: float = similarity.THRESHOLD) -> list[Row]:
     """Write grades.csv, feedback pages, similarity.csv and index.html into out from store."""
     import json
 
@@ -98,7 +99,7 @@ def report(store, out: Path, *, threshold: float = similarity.THRESHOLD, echo=pr
         row = Row(*stored.row)
         rows.append(row)
         if gets_page(row):
-            dest = _feedback_path(feedback, row)
+            dest = out / feedback_link(row)
             dest.parent.mkdir(parents=True, exist_ok=True)
             page = stored.page()
             dest.write_text(page if page is not None else note_page(row), encoding="utf-8")
@@ -144,8 +145,7 @@ def _index(rows: list[Row], flagged: list, threshold: float) -> str:
     for r in rows:
         name = e(r.notebook)
         if gets_page(r):
-            link = f"feedback/{r.student_id}/{r.assignment}/{r.notebook[:-len('.ipynb')]}.html"
-            name = f"<a href='{e(link, quote=True)}'>{name}</a>"
+            name = f"<a href='{e(feedback_link(r), quote=True)}'>{name}</a>"
         lines.append(f"<tr><td>{e(r.student_id)}</td><td>{e(r.assignment)}</td><td>{name}</td>"
                      f"<td>{fmt_points(r.score)}/{fmt_points(r.max_score) or '?'}</td><td>{e(r.status)}</td></tr>")
     lines.append("</table></body></html>")

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 K = 4
 MIN_TOKENS = 24
 THRESHOLD = 0.8
-SOURCE_LIMIT = 64 << 10  # characters; longer answers are compared by their first part
 
 
 def tokens(source: str) -> list[str] | None:
     """The normalised token stream of an answer, or None when it does not parse."""
     try:
-        tree = ast.parse(source[:SOURCE_LIMIT])
+        tree = ast.parse(source)  # answers are stored capped (gradebook.ANSWER_LIMIT)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     names: dict[str, str] = {}
