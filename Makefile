@@ -48,9 +48,23 @@ sandbox-deps:
 db-deps:
 	$(PYTHON) course/seqcourse/ensure_system.py postgresql
 
-# --durations: the slowest tests, so the CI log shows where the suite's time goes.
-test: book browser-deps sandbox-deps db-deps
-	$(PY) -m pytest --durations=15
+# The whole suite. Only the browser test reads the website, so the book is built (its log in
+# book/_build/book.log, a failure's summary on the terminal) while the other tests run: on a
+# 2-core machine the two share the cores instead of waiting for each other. The browser test
+# follows once both are done. --durations: where the suite's time goes, in the CI log.
+test: env mathjax browser-deps sandbox-deps db-deps
+	@mkdir -p book/_build
+	@echo "make test: building the website in the background (log: book/_build/book.log)"
+	@$(PY) -m seqcourse.cli book > book/_build/book.log & book=$$!; \
+	trap 'kill $$book 2>/dev/null' INT TERM; \
+	$(PY) -m pytest -m "not browser" --durations=15; tests=$$?; \
+	wait $$book; built=$$?; \
+	if [ $$built -ne 0 ]; then \
+		echo "make test: the website build failed (see above and book/_build/book.log)"; exit 1; fi; \
+	echo "make test: website built; chapter execution times:"; \
+	grep -o '[^/]*\.md: Executed notebook in .*seconds' book/_build/book.log | sed 's/^/  /'; \
+	$(PY) -m pytest -m browser --durations=5; browser=$$?; \
+	[ $$tests -eq 0 ] && [ $$browser -eq 0 ]
 
 # The suite without the website build and the browser test (quick loop while editing).
 test-fast: env sandbox-deps db-deps

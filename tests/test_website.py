@@ -18,9 +18,10 @@ On each, with every problem of the page collected before the test fails:
 * every chapter links its executed notebook and its exercise notebook, and both resolve;
 * FontAwesome's 1.5 MB script is not loaded.
 
-A full-page screenshot of every page at both widths is saved under
+With SEQ_SCREENSHOTS=1, a full-page screenshot of every page at both widths is saved under
 book/_build/screenshots/<width>px/ (SEQ_SCREENSHOT_DIR chooses another folder) for a person
-to look at. Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`);
+to look at; they are off by default because they take a third of the test's time and no
+check reads them. Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`);
 SEQ_BOOK_DIR points the test at another book folder (its `_build/html` is served).
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("SEQ_BOOK_DIR", REPO / "book")).resolve()
 SITE = BOOK / "_build" / "html"
 SCREENSHOTS = Path(os.environ.get("SEQ_SCREENSHOT_DIR", BOOK / "_build" / "screenshots"))
+TAKE_SCREENSHOTS = os.environ.get("SEQ_SCREENSHOTS") == "1" or "SEQ_SCREENSHOT_DIR" in os.environ
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The one request every page makes that says nothing about the content: no favicon is shipped.
@@ -209,7 +211,7 @@ DOWNLOADS_JS = r"""() => ({
   text: (document.querySelector('.course-downloads') || {textContent: ''}).textContent})"""
 
 # How visible a sidebar is: the part of its box inside the viewport, in px.
-VISIBLE_JS = r"""(selector) => {
+_VISIBLE_FUNCTION = r"""function visible(selector) {
   const el = document.querySelector(selector);
   if (!el) return -1;
   const style = getComputedStyle(el);
@@ -218,6 +220,14 @@ VISIBLE_JS = r"""(selector) => {
   const w = Math.min(r.right, window.innerWidth) - Math.max(r.left, 0);
   const h = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
   return (w > 0 && h > 0) ? Math.round(w) : 0;
+}"""
+VISIBLE_JS = "(selector) => { " + _VISIBLE_FUNCTION + " return visible(selector); }"
+# True once the panel is shown (or hidden, as asked) and has stopped moving: the drawers slide, so
+# the same visible width on two polls in a row means the animation is over.
+SETTLED_JS = "([selector, shown]) => { " + _VISIBLE_FUNCTION + r"""
+  const now = visible(selector), key = '__settled ' + selector, last = window[key];
+  window[key] = now;
+  return (now > 0) === shown && last === now;
 }"""
 
 TOGGLES = {
@@ -313,6 +323,17 @@ def settled(page, condition_js: str, timeout_ms: int = 15_000) -> bool:
         return False
 
 
+def panel_becomes(page, panel: str, shown: bool, timeout_ms: int = 3_000) -> bool:
+    """Wait until the panel is shown (or hidden) and still; False if it never gets there."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(SETTLED_JS, arg=[panel, shown], polling=100, timeout=timeout_ms)
+        return True
+    except PlaywrightTimeout:
+        return False
+
+
 def check_toggle(page, name: str, button: str, panel: str) -> list[str]:
     """Click the toggle: the panel it names must change from shown to hidden or back, and a
     second action (the toggle again, or Escape, or a click outside when it covers the page)
@@ -324,7 +345,7 @@ def check_toggle(page, name: str, button: str, panel: str) -> list[str]:
         return [f"the {name} toggle ({button}) is missing and {panel} is not shown"]
     before = page.evaluate(VISIBLE_JS, panel)
     toggle.first.click()
-    page.wait_for_timeout(600)   # the drawers slide in
+    panel_becomes(page, panel, shown=before <= 0)
     after = page.evaluate(VISIBLE_JS, panel)
     if (before > 0) == (after > 0):
         return [f"the {name} toggle does nothing: {panel} {'shown' if before > 0 else 'hidden'} "
@@ -334,7 +355,7 @@ def check_toggle(page, name: str, button: str, panel: str) -> list[str]:
             if not toggle.first.is_visible():
                 continue
             try:
-                toggle.first.click(timeout=2_000)
+                toggle.first.click(timeout=1_000)
             except Exception:   # covered by the open drawer: the reader closes it another way
                 continue
         elif close == "escape":
@@ -342,8 +363,7 @@ def check_toggle(page, name: str, button: str, panel: str) -> list[str]:
         else:
             width, height = page.viewport_size["width"], page.viewport_size["height"]
             page.mouse.click(width - 5, height // 2)
-        page.wait_for_timeout(600)
-        if (page.evaluate(VISIBLE_JS, panel) > 0) == (before > 0):
+        if panel_becomes(page, panel, shown=before > 0):
             return []
     return [f"the {name} toggle opens {panel} but neither the toggle, Escape nor a click beside "
             "it closes it again"]
@@ -445,9 +465,10 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         clipped = page.evaluate(CLIPPED_JS)
         noise = page.evaluate(NOISE_JS)
         downloads = page.evaluate(DOWNLOADS_JS)
-        target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(target), full_page=True)
+        if TAKE_SCREENSHOTS:
+            target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(target), full_page=True)
         for name, (button, panel) in TOGGLES.items():
             if name == "contents" and not page.locator(f"{panel} nav, {panel} ul").count():
                 continue   # a page without sections has no outline to show
