@@ -1,4 +1,4 @@
-"""The book's architecture diagrams (book/figures/architectures.py).
+"""The book's architecture diagrams (course/seqcourse/figures/architectures.py).
 
 Each figure function must run, return a Figure that carries the chapter's symbols (so a renamed
 letter in the book or the code is caught here), fit the book's column without being scaled
@@ -6,8 +6,8 @@ down, and use no font below the readable minimum.
 """
 from __future__ import annotations
 
+import re
 import struct
-import sys
 import warnings
 from pathlib import Path
 
@@ -16,8 +16,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book"))
-from figures import architectures as arch  # noqa: E402
+from seqcourse.figures import architectures as arch
 
 # Symbols each figure must show (each inside some text of the figure), as the chapters write them.
 EXPECTED = {
@@ -102,3 +101,15 @@ def test_layout_limits_are_enforced():
     fig, ax = arch.canvas((0, 2), (0, 2))
     with pytest.raises(ValueError, match="unreadable"):
         arch.label(ax, 1, 1, "tiny", fontsize=7)
+
+
+def test_chapters_need_no_path_of_the_repository():
+    """A chapter downloaded from the site runs in any folder: it imports the diagrams from the
+    installed course package and never edits sys.path to reach files beside it."""
+    chapters = sorted((Path(__file__).resolve().parents[1] / "book" / "chapters").glob("*.md"))
+    assert chapters
+    for chapter in chapters:
+        text = chapter.read_text(encoding="utf-8")
+        assert "sys.path" not in text, f"{chapter.name} edits sys.path"
+        assert not re.search(r"^\s*(from|import) figures\b", text, re.M), f"{chapter.name} imports figures by path"
+    assert any("from seqcourse.figures import" in c.read_text(encoding="utf-8") for c in chapters)

@@ -1,1 +1,0 @@
-"""Figures of the book drawn from code (imported by the chapters; see architectures.py)."""
