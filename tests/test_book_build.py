@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from seqcourse.book import MATHJAX_ENTRY, fetch_mathjax
 
@@ -182,3 +183,32 @@ def test_broken_cell_fails_the_build_and_names_the_page(tmp_path, mathjax):
     assert "broken_chapter" in log, f"the log does not name the failing page:\n{log[-4000:]}"
     assert "deliberately broken cell" in log and "ValueError" in log, \
         f"the log does not show the error:\n{log[-4000:]}"
+
+
+SLOW_PAGE = FRONT_MATTER + textwrap.dedent(r"""
+    # A slow page
+
+    ```{code-cell} python3
+    import time
+
+    time.sleep(4)
+    print("slept")
+    ```
+    """)
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["default", "SEQ_FULL=1"])
+def test_cell_time_limit_fits_the_full_runs(tmp_path, mathjax, monkeypatch, full):
+    """The configured per-cell limit stops a default build; SEQ_FULL=1 (minutes per cell) lifts it."""
+    book = make_book(tmp_path, mathjax, "slow", SLOW_PAGE)
+    config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
+    config["execute"]["timeout"] = 2
+    (book / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.setenv("SEQ_FULL", "1" if full else "0")
+    result = seqcourse_book(book)
+    log = result.stdout + result.stderr
+    if full:
+        assert result.returncode == 0, f"SEQ_FULL=1 should allow a slow cell:\n{log[-4000:]}"
+    else:
+        assert result.returncode != 0 and "slow" in log and "timed out" in log.lower(), \
+            f"the 2 s limit should stop the 4 s cell:\n{log[-4000:]}"

@@ -14,6 +14,9 @@
   shows as a pile of half-finished bars. The kernels inherit this process's environment, so
   `TQDM_DISABLE=1` (read by tqdm >= 4.66) switches them off for the whole build. To see them, set
   TQDM_DISABLE to an empty string (tqdm reads any other value, "0" included, as true).
+* Cell time limit: `execute.timeout` in _config.yml (300 s) is sized for the small default runs. The
+  larger runs of `SEQ_FULL=1` train for minutes in one cell (8 epochs of three seeds in the
+  seq2seq chapter), so that build allows `FULL_CELL_TIMEOUT` per cell instead.
 """
 from __future__ import annotations
 
@@ -40,6 +43,14 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 DOWNLOADS = "downloads"
+FULL_CELL_TIMEOUT = 3 * 3600  # seconds per cell in a SEQ_FULL=1 build
+
+
+def allow_full_runs(app: Sphinx, config) -> None:
+    """A SEQ_FULL=1 build gets a per-cell limit its larger runs fit in (MyST-NB reads it later,
+    at builder-inited)."""
+    if os.environ.get("SEQ_FULL") == "1" and 0 < config.nb_execution_timeout < FULL_CELL_TIMEOUT:
+        config.nb_execution_timeout = FULL_CELL_TIMEOUT
 
 
 # --------------------------------------------------------------------------- citations
@@ -186,6 +197,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("course_exercises_root", "../exercises", "env", [str])
     # Documents under this prefix are chapters: each must have an entry in course_exercises.
     app.add_config_value("course_chapters_prefix", "chapters/", "env", [str])
+    app.connect("config-inited", allow_full_runs)
     app.connect("env-check-consistency", check_chapters)
     app.connect("doctree-resolved", add_download_links)
     app.connect("build-finished", copy_downloads)
