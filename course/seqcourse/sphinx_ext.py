@@ -14,8 +14,8 @@
   shows as a pile of half-finished bars. The kernels inherit this process's environment, so
   `TQDM_DISABLE=1` (read by tqdm >= 4.66) switches them off for the whole build. To see them, set
   TQDM_DISABLE to an empty string (tqdm reads any other value, "0" included, as true).
-* Cell time limit: `execute.timeout` in _config.yml (300 s) is sized for the small default runs. The
-  larger runs of `SEQ_FULL=1` train for minutes in one cell (8 epochs of three seeds in the
+* Cell time limit: `execute.timeout` in _config.yml (600 s) is sized for the small default runs. The
+  larger runs of `SEQ_FULL=1` train for longer in one cell (8 epochs of three seeds in the
   seq2seq chapter), so that build allows `FULL_CELL_TIMEOUT` per cell instead.
 """
 from __future__ import annotations
