@@ -1,6 +1,6 @@
 """`seqcourse mathjax` (seqcourse.book.fetch_mathjax) with a stand-in for npm: what it copies
 into the site's static folder, that it replaces an old MathJax 3 copy, and that a missing or
-failing npm is a clear CourseError."""
+failing npm is a clear CourseError; `seqcourse book` refuses to build on a MathJax 3 copy."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from seqcourse._nbcourse import CourseError
-from seqcourse.book import MATHJAX_ENTRY, MATHJAX_FONT, MATHJAX_FONTS, fetch_mathjax
+from seqcourse.book import (MATHJAX_ENTRY, MATHJAX_FONT, MATHJAX_FONTS, check_local_mathjax,
+                           fetch_mathjax)
 
 # Lays out node_modules as `npm install --prefix PREFIX mathjax@4` does (package and font).
 FAKE_NPM = textwrap.dedent("""\
@@ -76,3 +77,18 @@ def test_failing_npm_is_a_clear_error(tmp_path, fake_npm, monkeypatch):
     with pytest.raises(CourseError, match="npm install mathjax@4` failed"):
         fetch_mathjax(tmp_path / ".mathjax")
     assert not (tmp_path / ".mathjax" / "static" / "mathjax").exists()
+
+
+def test_book_build_refuses_a_mathjax_3_copy(tmp_path, fake_npm):
+    book = tmp_path / "book"
+    book.mkdir()
+    config = {"sphinx": {"config": {"mathjax_path": "mathjax/tex-chtml.js",
+                                    "html_static_path": ["../.mathjax/static"]}}}
+    old = tmp_path / ".mathjax" / "static" / "mathjax"
+    old.mkdir(parents=True)
+    (old / MATHJAX_ENTRY).write_text("mathjax 3")
+    (old / "package.json").write_text(json.dumps({"version": "3.2.2"}))
+    with pytest.raises(CourseError, match="seqcourse mathjax"):
+        check_local_mathjax(book, config)
+    fetch_mathjax(tmp_path / ".mathjax")
+    assert check_local_mathjax(book, config) == (old / MATHJAX_ENTRY).resolve()

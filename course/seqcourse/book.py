@@ -151,6 +151,10 @@ def check_local_mathjax(book: Path, config: dict) -> Path:
     for static in static_paths:
         script = (book / static / mathjax_path).resolve()
         if script.is_file():
+            if not _is_complete(script.parent, script.parent / MATHJAX_FONTS / MATHJAX_FONT):
+                # A MathJax 3 copy from an older checkout: the pages would ask for fonts it lacks.
+                raise CourseError(f"{script.parent} is not MathJax {MATHJAX_MAJOR} with its font: "
+                                "run `seqcourse mathjax` (or `make mathjax`) to replace it")
             return script
     raise CourseError(f"MathJax not found ({mathjax_path} in {static_paths} relative to {book}): "
                     "run `seqcourse mathjax` (or `make mathjax`) first")
