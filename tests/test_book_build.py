@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqcourse.book import MATHJAX_ENTRY, fetch_mathjax
+from seqcourse.book import MATHJAX_ENTRY, MATHJAX_FONT, MATHJAX_FONTS, fetch_mathjax
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -120,7 +120,11 @@ def test_good_page_builds_with_local_math_and_figure(tmp_path, mathjax):
     page = (html_dir / "good.html").read_text(encoding="utf-8")
     assert f'src="_static/mathjax/{MATHJAX_ENTRY}' in page, "MathJax is not loaded from the site"
     assert (html_dir / "_static" / "mathjax" / MATHJAX_ENTRY).is_file()
-    assert "cdn.jsdelivr.net" not in page and "mathjax@3" not in page
+    assert "cdn.jsdelivr.net" not in page
+    # MathJax 4 loads its font from cdn.jsdelivr.net unless the page names the site's copy.
+    assert '"fonts": "[mathjax]/fonts"' in page, "MathJax's font path is not the site's own"
+    font = html_dir / "_static" / "mathjax" / MATHJAX_FONTS / MATHJAX_FONT
+    assert (font / "chtml.js").is_file() and any((font / "chtml" / "woff2").glob("*.woff2"))
     assert r"\tanh" in page and r"\frac{\partial L}" in page, "formulas missing from the page"
     images = re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', page)
     figures = [src for src in images if src.endswith(".png")]

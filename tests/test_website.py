@@ -9,6 +9,10 @@ On each, with every problem of the page collected before the test fails:
   left in the text (paragraphs, lists and admonitions included);
 * no element is wider than the content column unless it sits inside its own scroll box, the
   page itself never scrolls sideways, and no formula, code or figure lies under the sidebar;
+* at phone width every displayed formula fits its column (MathJax breaks it, or course.js
+  sets it a little smaller), except the few listed in UNBREAKABLE, which scroll in their own
+  box with a faded edge; a formula that no longer needs its entry is reported too;
+* an inline formula and the comma after it are never split across lines;
 * no text is cut off by a box that hides its overflow without scrolling (the theme's
   previous/next links at the foot of the page did that to long chapter titles on a phone);
 * printed cell output carries no build noise: no progress bar, no TeX meant for a plot label;
@@ -199,6 +203,54 @@ NOISE_JS = r"""() => {
   }
   return found.slice(0, 12);
 }"""
+
+# Displayed formulas wider than the room their box leaves them (its content width; the equation
+# number sits in the padding), each with its TeX and whether it is marked as scrolling (faded).
+FORMULAS_JS = r"""() => {
+  const tex = new Map();
+  const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
+  if (doc && doc.math) for (const item of Array.from(doc.math)) tex.set(item.typesetRoot, item.math);
+  const wide = [];
+  for (const box of document.querySelectorAll('.bd-article div.math')) {
+    const container = box.querySelector('mjx-container');
+    const math = container && container.querySelector(':scope > mjx-math');
+    if (!math) continue;
+    const style = getComputedStyle(box);
+    const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const need = math.getBoundingClientRect().width;
+    if (need <= room + 1.5) continue;
+    wide.push({tex: (tex.get(container) || box.textContent).replace(/\s+/g, ' ').trim(),
+               need: Math.round(need), room: Math.round(room),
+               faded: !!box.querySelector('.course-scrolls') || box.classList.contains('course-scrolls')});
+  }
+  return wide;
+}"""
+
+# An inline formula whose following comma (or full stop...) starts the next line.
+PUNCTUATION_JS = r"""() => {
+  const split = [];
+  for (const math of document.querySelectorAll('.bd-article span.math')) {
+    const container = math.querySelector('mjx-container');
+    const text = math.nextSibling;
+    if (!container || !text || text.nodeType !== Node.TEXT_NODE || !/^[,.;:]/.test(text.data)) continue;
+    const range = document.createRange();
+    range.setStart(text, 0);
+    range.setEnd(text, 1);
+    const mark = range.getBoundingClientRect();
+    const boxes = Array.from(container.getClientRects());
+    const last = boxes[boxes.length - 1];
+    if (last && mark.top >= last.bottom - 1) split.push(math.textContent.slice(0, 60));
+  }
+  return split;
+}"""
+
+# Displayed formulas that MathJax cannot break to a phone's column and that are more than a
+# quarter too wide to be set smaller: they scroll in their own box. Page -> the start of
+# their TeX, with why they cannot break.
+UNBREAKABLE = {
+    # An \underbrace over a sum with a product inside: no break point outside the brace.
+    "chapters/lstm_gru": (r"\frac{d c_t}{d c_{t-1}} = \mathrm{diag}(f_t) + \underbrace",),
+}
 
 IMAGES_JS = r"""() => Array.from(document.querySelectorAll('.bd-article img')).map(img => ({
   src: img.getAttribute('src') || '', alt: img.getAttribute('alt'), complete: img.complete,
@@ -465,6 +517,8 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         clipped = page.evaluate(CLIPPED_JS)
         noise = page.evaluate(NOISE_JS)
         downloads = page.evaluate(DOWNLOADS_JS)
+        wide_formulas = page.evaluate(FORMULAS_JS)
+        split_punctuation = page.evaluate(PUNCTUATION_JS)
         if TAKE_SCREENSHOTS:
             target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -511,6 +565,24 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
                             f"outside a scroll box: {layout['wide']}")
         if layout["under"]:
             problems.append(f"{where}: under the sidebar: {layout['under']}")
+    for formula in wide_formulas:
+        if not formula["faded"]:
+            problems.append(f"{where}: a formula wider than its column ({formula['need']} px in "
+                            f"{formula['room']} px) is not marked as scrolling: {formula['tex'][:80]}")
+    if width_name == "phone":
+        allowed = UNBREAKABLE.get(page_name, ())
+        wide = [f for f in wide_formulas if not any(f["tex"].startswith(a) for a in allowed)]
+        if wide:
+            problems.append(f"{where}: {len(wide)} displayed formula(s) wider than the column (not "
+                            "broken by MathJax, nor listed in UNBREAKABLE): "
+                            + "; ".join(f"{f['tex'][:70]} ({f['need']} px in {f['room']} px)"
+                                        for f in wide))
+        stale = [a for a in allowed if not any(f["tex"].startswith(a) for f in wide_formulas)]
+        if stale:
+            problems.append(f"{where}: UNBREAKABLE lists formulas that now fit or are gone: {stale}")
+    if split_punctuation:
+        problems.append(f"{where}: punctuation after an inline formula starts the next line: "
+                        f"{split_punctuation}")
     if clipped:
         problems.append(f"{where}: text cut off by a box that hides its overflow: {clipped}")
     if noise:

@@ -3,8 +3,11 @@
 //   (Escape, a click or the close button closes it); one drawn smaller than 80 % of its size
 //   gets an "Enlarge" button under it;
 // * the chapter's download links save the notebook instead of showing its JSON;
-// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled); a formula
-//   a little wider than the column is set smaller to fit;
+// * a table printed by a cell keeps its columns (set smaller to fit, or scrolled); a displayed
+//   formula MathJax could not break to the column's width (book/_config.yml) is set smaller
+//   if it is a little too wide, or set on one line to scroll if it is much too wide;
+// * an inline formula keeps the punctuation that follows it on its line, and one with a part
+//   longer than the line scrolls;
 // * a box that scrolls sideways (code, output, table, formula) is marked on the side where
 //   more of it lies hidden, for course.css to fade that edge out.
 (function () {
@@ -88,27 +91,55 @@
     + ".bd-article table, .bd-article div.math, .bd-article mjx-container";
 
   function markScroll(box) {
-    // An inline formula's scrollWidth also counts MathJax's off-screen copy for screen
-    // readers: measure the typeset formula itself.
+    // A formula's scrollWidth also counts MathJax's off-screen copy for screen readers:
+    // measure the typeset formula itself.
     const math = box.matches("mjx-container") && box.querySelector(":scope > mjx-math");
     const hidden = (math ? math.getBoundingClientRect().width : box.scrollWidth) - box.clientWidth;
-    // A few px past the edge is a subscript's italic overhang, not hidden content.
-    const scrolls = hidden > 8 && /(auto|scroll)/.test(getComputedStyle(box).overflowX);
+    const style = getComputedStyle(box);
+    // A few px past the edge is a subscript's italic overhang, not hidden content. An inline
+    // box (an inline formula, which MathJax breaks like text) never scrolls, whatever its
+    // overflow says.
+    const scrolls = hidden > 8 && style.display !== "inline" && /(auto|scroll)/.test(style.overflowX);
     box.classList.toggle("course-scrolls", scrolls);
     box.classList.toggle("course-more-right", scrolls && box.scrollLeft < hidden - 1);
     box.classList.toggle("course-more-left", scrolls && box.scrollLeft > 1);
   }
 
-  // A displayed formula up to a quarter wider than the column is set smaller until it fits
-  // (MathJax sizes its output in em, so the font size of its box scales it); a wider one keeps
-  // its size and scrolls.
+  // The room a displayed formula has: its box's content width (the equation number sits in
+  // the padding, course.css).
+  function formulaRoom(box) {
+    const style = getComputedStyle(box);
+    return box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  }
+
+  // MathJax breaks a displayed formula that is too wide at its operators (book/_config.yml),
+  // but not always to the column's width: a part it cannot break (an \underbrace, a row of an
+  // aligned table) may stay wider. Up to a quarter too wide, it is set smaller until it fits
+  // (MathJax sizes its output in em, so the font size of its box scales it). Wider still, it
+  // would read worse broken and scrolled than whole and scrolled: it is set again on one line,
+  // in its own scroll box, as is a formula that does not break at all (one long fraction).
+  function unbreakOverflowing() {
+    const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
+    if (!(doc && doc.math)) return;
+    Array.from(doc.math).forEach(function (item) {
+      const root = item.typesetRoot;
+      const box = item.display && root && root.closest && root.closest(".bd-article div.math");
+      const math = box && root.querySelector(":scope > mjx-math");
+      if (!math || !root.querySelector("mjx-linebox")) return;
+      box.style.fontSize = "";
+      if (0.8 * math.getBoundingClientRect().width > formulaRoom(box)) {
+        item.root.attributes.set("overflow", "scroll");
+        item.rerender(doc);
+      }
+    });
+  }
+
   function fitFormulas() {
     document.querySelectorAll(".bd-article div.math").forEach(function (box) {
       const math = box.querySelector("mjx-container > mjx-math");
       if (!math) return;
       box.style.fontSize = "";
-      const eqno = box.querySelector(":scope > .eqno");
-      const room = box.clientWidth - (eqno ? eqno.getBoundingClientRect().width : 0);
+      const room = formulaRoom(box);
       const need = math.getBoundingClientRect().width;
       if (need > room + 1 && room / need >= 0.8) {
         box.style.fontSize = Math.floor(1000 * room / need) / 10 - 0.5 + "%";
@@ -116,9 +147,43 @@
     });
   }
 
+  // TeX breaks an inline formula only at its top-level operators: a part longer than the line
+  // (an argument in parentheses) would stick out of the column. Such a formula scrolls in its
+  // own box instead (course.css: course-inline-scroll).
+  function fitInlineFormulas() {
+    document.querySelectorAll(".bd-article span.math > mjx-container").forEach(function (math) {
+      math.classList.remove("course-inline-scroll");
+      let block = math.parentElement;
+      while (block.parentElement && getComputedStyle(block).display.startsWith("inline")) block = block.parentElement;
+      const right = block.getBoundingClientRect().right - parseFloat(getComputedStyle(block).paddingRight);
+      const out = Array.from(math.getClientRects()).some(function (r) { return r.right > right + 1; });
+      math.classList.toggle("course-inline-scroll", out);
+    });
+  }
+
+  // Chromium may break a line between an inline formula and the comma after it (the formula
+  // is an atomic box to it), leaving the comma at the start of the next line. The formula and
+  // the punctuation go into a box that does not break there (course.css: course-math-punct);
+  // MathJax's own break points inside the formula stay.
+  function keepPunctuation() {
+    document.querySelectorAll(".bd-article span.math").forEach(function (math) {
+      const next = math.nextSibling;
+      if (!(next && next.nodeType === Node.TEXT_NODE)) return;
+      const punct = /^[,.;:!?)\u2019\u201d]+/.exec(next.data);
+      if (!punct || math.parentElement.classList.contains("course-math-punct")) return;
+      const keep = document.createElement("span");
+      keep.className = "course-math-punct";
+      math.before(keep);
+      next.splitText(punct[0].length);
+      keep.append(math, next);
+    });
+  }
+
   function markAllScrolls() {
     fitTables();
+    unbreakOverflowing();
     fitFormulas();
+    fitInlineFormulas();
     document.querySelectorAll(SCROLL_BOXES).forEach(function (box) {
       markScroll(box);
       if (!box.dataset.courseScrollWatched) {
@@ -174,17 +239,18 @@
         markAllScrolls();
       }, 250);
     });
-    // Formulas get their final width only once MathJax has typeset them.
-    const mj = window.MathJax;
-    if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(markAllScrolls);
-    window.addEventListener("load", function () {
-      const later = window.MathJax;
-      if (later && later.startup && later.startup.promise) later.startup.promise.then(markAllScrolls);
-      else markAllScrolls();
-    });
+    // Formulas get their final width only once MathJax has typeset them and the browser has
+    // the fonts MathJax asked for (its characters are text in those fonts).
+    function typeset() {
+      const mj = window.MathJax;
+      const fonts = document.fonts ? document.fonts.ready : Promise.resolve();
+      if (!(mj && mj.startup && mj.startup.promise)) return fonts;
+      return mj.startup.promise.then(function () { return fonts; });
+    }
+    window.addEventListener("load", function () { typeset().then(markAllScrolls); });
   }
 
-  function start() { setUp(); setUpScrolls(); }
+  function start() { setUp(); keepPunctuation(); setUpScrolls(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

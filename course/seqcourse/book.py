@@ -3,10 +3,12 @@
 The website is a Jupyter Book 1.x (Sphinx + MyST-NB) whose chapters are executed
 at every build. Two things need care:
 
-* Math must render offline. Pages would load MathJax from a CDN, so `mathjax`
-  fetches MathJax 3 from npm once (the npm registry is allowed) and copies its
-  `es5/` bundle to `.mathjax/static/mathjax/`; `book/_config.yml` points
-  `html_static_path` and `mathjax_path` there.
+* Math must render offline. Pages would load MathJax from a CDN, and MathJax 4
+  would fetch its font files from one too, so `mathjax` installs MathJax 4 from
+  npm once (the npm registry is allowed) and copies the package, with the parts
+  of its font package that a browser loads, to `.mathjax/static/mathjax/`;
+  `book/_config.yml` points `html_static_path`, `mathjax_path` and MathJax's
+  font path there.
 * A broken chapter must fail the build. MyST-NB reports a failing notebook only
   as a warning, and an incremental `-W` build passes when nothing is rebuilt,
   hence `--all -W --keep-going`: every chapter is executed every time, every
@@ -15,6 +17,7 @@ at every build. Two things need care:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -26,30 +29,63 @@ import yaml
 
 from seqcourse._nbcourse import CourseError, strip_ansi
 
-MATHJAX_SPEC = "mathjax@3"
+MATHJAX_SPEC = "mathjax@4"
+MATHJAX_MAJOR = 4
 MATHJAX_PREFIX = Path(".mathjax")
-# The file Sphinx loads; the rest of es5/ (fonts, TeX extensions) is found relative to it.
+# The file Sphinx loads; the rest of the package (TeX extensions, menu, speech) is found
+# relative to it.
 MATHJAX_ENTRY = "tex-chtml.js"
+# MathJax 4's default font lives in its own npm package (a dependency of mathjax@4), and a
+# browser would fetch its data and woff2 files from a CDN unless told where they are:
+# book/_config.yml sets the loader's `fonts` path to `[mathjax]/fonts`, this folder.
+MATHJAX_FONTS = "fonts"
+MATHJAX_FONT = "mathjax-newcm-font"
+# What a page may load of the font package: CHTML (the output the site uses) and SVG (a
+# reader may switch to it in MathJax's menu). Its cjs/, mjs/ and TypeScript are for node.
+MATHJAX_FONT_PARTS = ("package.json", "chtml.js", "chtml", "svg.js", "svg")
 JUPYTER_BOOK = "from jupyter_book.cli.main import main; main()"
 
 
 # --------------------------------------------------------------------------- mathjax
 
-def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
-    """Install MathJax 3 from npm under `prefix` (once) and return the static folder.
+def _major_version(package: Path) -> int | None:
+    """The major version in package/package.json, None if it is missing or unreadable."""
+    try:
+        version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
+        return int(str(version).split(".")[0])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
-    Returns `prefix/static`, which holds `mathjax/tex-chtml.js` and the rest of
-    MathJax's `es5/` bundle.
+
+def _is_complete(mathjax: Path, font: Path) -> bool:
+    return ((mathjax / MATHJAX_ENTRY).is_file() and _major_version(mathjax) == MATHJAX_MAJOR
+            and (font / "chtml.js").is_file())
+
+
+def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
+    """Install MathJax 4 from npm under `prefix` (once) and return the static folder.
+
+    Returns `prefix/static`, which holds `mathjax/tex-chtml.js` with the rest of the
+    `mathjax` package, and `mathjax/fonts/mathjax-newcm-font/` with the browser's part
+    of its font. A copy of another major version (MathJax 3, from an older checkout) is
+    replaced.
     """
     prefix = Path(prefix)
     static_root = prefix / "static"
     target = static_root / "mathjax"
-    if (target / MATHJAX_ENTRY).is_file():
+    if _is_complete(target, target / MATHJAX_FONTS / MATHJAX_FONT):
         print(f"MathJax already present: {target}")
         return static_root
 
-    es5 = prefix / "node_modules" / "mathjax" / "es5"
-    if not (es5 / MATHJAX_ENTRY).is_file():
+    modules = prefix / "node_modules"
+    package = modules / "mathjax"
+
+    def font_package() -> Path:
+        # npm nests the font under mathjax/ only if another version sits at the top level.
+        nested = package / "node_modules" / "@mathjax" / MATHJAX_FONT
+        return nested if nested.is_dir() else modules / "@mathjax" / MATHJAX_FONT
+
+    if not _is_complete(package, font_package()):
         npm = shutil.which("npm")
         if npm is None:
             raise CourseError("npm not found: install Node.js/npm (it fetches MathJax from the npm "
@@ -58,17 +94,32 @@ def fetch_mathjax(prefix: Path = MATHJAX_PREFIX) -> Path:
         command = [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
                    "--loglevel=error", MATHJAX_SPEC]
         print("+", " ".join(command), flush=True)
-        if subprocess.run(command).returncode != 0 or not (es5 / MATHJAX_ENTRY).is_file():
-            raise CourseError(f"`npm install {MATHJAX_SPEC}` failed (see above)")
+        try:
+            returncode = subprocess.run(command).returncode
+        except OSError as error:
+            raise CourseError(f"`npm install {MATHJAX_SPEC}` could not run: {error}") from error
+        if returncode != 0 or not _is_complete(package, font_package()):
+            raise CourseError(f"`npm install {MATHJAX_SPEC}` failed (see above): no MathJax "
+                            f"{MATHJAX_MAJOR} with its {MATHJAX_FONT} under {modules}")
+    font = font_package()
 
     # Copy next to the target, then rename: an interrupted copy never looks complete.
     static_root.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=".mathjax-", dir=static_root))
-    shutil.copytree(es5, partial / "mathjax")
-    if target.exists():
-        shutil.rmtree(target)
-    (partial / "mathjax").rename(target)
-    partial.rmdir()
+    try:
+        shutil.copytree(package, partial / "mathjax", ignore=shutil.ignore_patterns("node_modules"))
+        fonts = partial / "mathjax" / MATHJAX_FONTS / MATHJAX_FONT
+        fonts.mkdir(parents=True)
+        for part in MATHJAX_FONT_PARTS:
+            if (font / part).is_dir():
+                shutil.copytree(font / part, fonts / part)
+            elif (font / part).is_file():
+                shutil.copy2(font / part, fonts / part)
+        if target.exists():
+            shutil.rmtree(target)
+        (partial / "mathjax").rename(target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     print(f"MathJax copied to {target}")
     return static_root
 
@@ -100,6 +151,10 @@ def check_local_mathjax(book: Path, config: dict) -> Path:
     for static in static_paths:
         script = (book / static / mathjax_path).resolve()
         if script.is_file():
+            if not _is_complete(script.parent, script.parent / MATHJAX_FONTS / MATHJAX_FONT):
+                # A MathJax 3 copy from an older checkout: the pages would ask for fonts it lacks.
+                raise CourseError(f"{script.parent} is not MathJax {MATHJAX_MAJOR} with its font: "
+                                "run `seqcourse mathjax` (or `make mathjax`) to replace it")
             return script
     raise CourseError(f"MathJax not found ({mathjax_path} in {static_paths} relative to {book}): "
                     "run `seqcourse mathjax` (or `make mathjax`) first")
@@ -170,7 +225,7 @@ def _run_book(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     mathjax = subparsers.add_parser(
-        "mathjax", help="fetch MathJax 3 from npm so the website renders math offline")
+        "mathjax", help="fetch MathJax 4 from npm so the website renders math offline")
     mathjax.add_argument("--prefix", default=str(MATHJAX_PREFIX),
                          help="npm prefix; MathJax is copied to PREFIX/static/mathjax "
                               "(default: %(default)s)")
