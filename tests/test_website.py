@@ -20,7 +20,8 @@ On each, with every problem of the page collected before the test fails:
 * every figure loads, has an alt text that describes it (not its file path) and is shown at
   >= 80 % of its natural width or can be enlarged by a click;
 * every chapter links its executed notebook and its exercise notebook, and both resolve;
-* FontAwesome's 1.5 MB script is not loaded.
+* FontAwesome's 1.5 MB script is not loaded, nor MathJax's speech engine (1.2 MB) until a reader
+  turns it on; every formula carries the hidden MathML that screen readers read.
 
 With SEQ_SCREENSHOTS=1, a full-page screenshot of every page at both widths is saved under
 book/_build/screenshots/<width>px/ (SEQ_SCREENSHOT_DIR chooses another folder) for a person
@@ -94,6 +95,8 @@ MATH_JS = r"""() => {
         return (bad ? bad.textContent + ' in: ' : '') + el.textContent.slice(0, 80);
       }),
     mathjaxLoaded: typeof window.MathJax === 'object' && !!window.MathJax.startup,
+    // What a screen reader reads: the hidden MathML copy of each formula.
+    assistive: document.querySelectorAll('mjx-container mjx-assistive-mml').length,
   };
 }"""
 
@@ -472,7 +475,7 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    blocked, console_errors, failed, scripts = [], [], [], []
+    blocked, console_errors, failed, scripts, loaded = [], [], [], [], []
 
     def route(route_):
         if urlsplit(route_.request.url).hostname == "127.0.0.1":
@@ -490,6 +493,7 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
             failed.append(f"{response.status} {response.url}")
         if response.request.resource_type == "script":
             scripts.append(response.url)
+        loaded.append(response.url)
 
     page.route("**/*", route)
     page.on("console", on_console)
@@ -540,6 +544,10 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
     errors = [entry for entry in console_errors if not any(noise in entry for noise in KNOWN_NOISE)]
     if errors:
         problems.append(f"{where}: browser console errors: {errors}")
+    speech = [url for url in loaded if "/mathjax/sre/" in url]
+    if speech:
+        problems.append(f"{where}: loads MathJax's speech engine (1.2 MB), which should stay off until a "
+                        f"reader asks for it: {speech[:3]}")
     heavy = [url for url in scripts if "fontawesome" in url]
     if heavy:
         problems.append(f"{where}: loads FontAwesome's script (1.5 MB): {heavy}")
@@ -550,6 +558,9 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
             problems.append(f"{where}: formulas not typeset by MathJax: {math['untypeset']}")
         elif math["containers"] < math["math"]:
             problems.append(f"{where}: MathJax output missing: {math}")
+        if math["assistive"] < math["containers"]:
+            problems.append(f"{where}: only {math['assistive']} of {math['containers']} formulas carry the "
+                            "hidden MathML that screen readers read")
     if math["errors"]:
         problems.append(f"{where}: MathJax reports TeX errors in: {math['errors']}")
     if raw_tex:
