@@ -74,8 +74,7 @@ BROKEN_PAGE = FRONT_MATTER + textwrap.dedent(r"""
 def mathjax() -> Path:
     """The repository's local MathJax (fetched from npm once, as `make mathjax` does)."""
     prefix = REPO / ".mathjax"
-    if not (prefix / "static" / "mathjax" / MATHJAX_ENTRY).is_file():
-        fetch_mathjax(prefix)
+    fetch_mathjax(prefix)  # returns at once when a complete copy of the right version is there
     return prefix
 
 
