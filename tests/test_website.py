@@ -23,10 +23,10 @@ On each, with every problem of the page collected before the test fails:
 * FontAwesome's 1.5 MB script is not loaded, nor MathJax's speech engine (1.2 MB) until a reader
   turns it on; every formula carries the hidden MathML that screen readers read.
 
-With SEQ_SCREENSHOTS=1, a full-page screenshot of every page at both widths is saved under
+A full-page screenshot of every page at both widths is saved under
 book/_build/screenshots/<width>px/ (SEQ_SCREENSHOT_DIR chooses another folder) for a person
-to look at; they are off by default because they take a third of the test's time and no
-check reads them. Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`);
+to look at; SEQ_SCREENSHOTS=0 skips them (no check reads them, and they take about a third of
+the test's time). Needs the built site (`make book`) and /usr/bin/chromium (`make browser-deps`);
 SEQ_BOOK_DIR points the test at another book folder (its `_build/html` is served).
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("SEQ_BOOK_DIR", REPO / "book")).resolve()
 SITE = BOOK / "_build" / "html"
 SCREENSHOTS = Path(os.environ.get("SEQ_SCREENSHOT_DIR", BOOK / "_build" / "screenshots"))
-TAKE_SCREENSHOTS = os.environ.get("SEQ_SCREENSHOTS") == "1" or "SEQ_SCREENSHOT_DIR" in os.environ
+TAKE_SCREENSHOTS = os.environ.get("SEQ_SCREENSHOTS", "1") != "0"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The one request every page makes that says nothing about the content: no favicon is shipped.
