@@ -18,7 +18,9 @@ On each, with every problem of the page collected before the test fails:
 * printed cell output carries no build noise: no progress bar, no TeX meant for a plot label;
 * the sidebar toggle and the "Contents" toggle open and close what they name;
 * every figure loads, has an alt text that describes it (not its file path) and is shown at
-  >= 80 % of its natural width or can be enlarged by a click;
+  >= 80 % of its natural width or can be enlarged by a click; and it is never shown so small
+  that the smallest text a plot may carry (10.5 pt at 100 dpi, the book style) falls under
+  10 px, at the phone's width too;
 * every chapter links its executed notebook and its exercise notebook, and both resolve;
 * FontAwesome's 1.5 MB script is not loaded, nor MathJax's speech engine (1.2 MB) until a reader
   turns it on; every formula carries the hidden MathML that screen readers read.
@@ -57,6 +59,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 KNOWN_NOISE = ("/favicon.ico",)
 WIDTHS = {"laptop": (1366, 900), "phone": (390, 844)}
 MIN_SCALE = 0.8   # a figure drawn smaller than this must be click-to-enlarge
+# The smallest text a plot may carry (the book style, seqcourse/figures/book.mplstyle; tests/
+# test_figures.py keeps smaller sizes out of the chapters) and the smallest it may become on
+# screen: a figure shown below TEXT_SCALE of its natural width takes that text under MIN_TEXT_PX.
+# (The architecture diagrams go down to 10 pt; test_figures.py sizes each for a phone directly.)
+MIN_TEXT_PT, MIN_TEXT_PX, FIGURE_DPI = 10.5, 10.0, 100
+TEXT_SCALE = MIN_TEXT_PX / (MIN_TEXT_PT * FIGURE_DPI / 72)
 
 # Text a reader sees, without code, math output and scripts; then TeX that should have been
 # typeset: $$, \( \) \[ \], \begin{...}, and any TeX command such as \mathbb or \sum.
@@ -609,4 +617,9 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         if image["shown"] < MIN_SCALE * image["natural"] and not image["zoomable"]:
             problems.append(f"{where}: image {name}... shown at {image['shown'] / image['natural']:.0%} "
                             "of its natural width and cannot be enlarged")
+        if image["shown"] < TEXT_SCALE * image["natural"] - 0.5:
+            problems.append(f"{where}: image {name}... ({alt[:50]}) is {image['natural']} px wide and shown "
+                            f"at {image['shown'] / image['natural']:.0%}: its smallest text ({MIN_TEXT_PT:g} pt) "
+                            f"would be under {MIN_TEXT_PX:g} px; draw it at most "
+                            f"{int(image['shown'] / TEXT_SCALE)} px wide (see seqcourse.figures.book)")
     assert not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
