@@ -114,32 +114,3 @@ def test_chapters_need_no_path_of_the_repository():
         assert not re.search(r"^\s*(from|import) figures\b", text, re.M), f"{chapter.name} imports figures by path"
     assert any("from seqcourse.figures import" in c.read_text(encoding="utf-8") for c in chapters)
 
-
-def test_scatter_labels_cover_nothing_and_name_their_own_point():
-    from matplotlib.figure import Figure as _Figure
-
-    from seqcourse.figures import labels
-
-    rng = np.random.default_rng(0)
-    centres = rng.normal(size=(4, 2)) * 2
-    groups = [g for g in range(4) for _ in range(9)]
-    points = np.array([centres[g] + 0.35 * rng.normal(size=2) for g in groups])
-    names = [f"word{k:02d}" for k in range(len(points))]
-    ax = _Figure(figsize=(7, 6)).add_subplot()
-    ax.scatter(points[:, 0], points[:, 1])
-    placed = labels.place_labels(ax, points, names, groups)
-    assert len(placed) >= len(points) // 3 and len(ax.texts) == len(placed)
-    span = np.ptp(points, axis=0)
-    boxes = []
-    for k, text in zip(placed, ax.texts):
-        x, y = text.get_position()
-        w, h = labels.CHAR_WIDTH * span[0] * len(names[k]), labels.TEXT_HEIGHT * span[1]
-        x0 = x if text.get_ha() == "left" else x - w
-        y0 = y if text.get_va() == "bottom" else y - h
-        box = (x0, y0, x0 + w, y0 + h)
-        assert not any(box[2] >= a and box[0] <= c and box[3] >= b and box[1] <= d for a, b, c, d in boxes)
-        boxes.append(box)
-        inside = (points[:, 0] >= box[0]) & (points[:, 0] <= box[2]) & (points[:, 1] >= box[1]) & (points[:, 1] <= box[3])
-        assert not inside.any(), f"{names[k]} covers a point"
-        middle = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
-        assert np.linalg.norm((points - middle) / span, axis=1).argmin() == k, f"{names[k]} is nearer another point"
