@@ -623,3 +623,37 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
                             f"would be under {MIN_TEXT_PX:g} px; draw it at most "
                             f"{int(image['shown'] / TEXT_SCALE)} px wide (see seqcourse.figures.book)")
     assert not problems, f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
+
+
+def test_formulas_are_broken_again_when_the_width_changes(site_url, browser):
+    """A phone turned sideways, or a window narrowed: MathJax breaks displayed formulas for the
+    width it measured, so course.js has them broken again for the new one. Narrowed from the
+    laptop's width to the phone's, the LSTM/GRU chapter must show what it shows when opened on
+    a phone (only its UNBREAKABLE formula too wide), and widened back, no formula too wide."""
+    page_name = "chapters/lstm_gru"
+    context = browser.new_context(viewport={"width": WIDTHS["laptop"][0], "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    lines = "() => document.querySelectorAll('.bd-article div.math mjx-linebox').length"
+    try:
+        page.goto(f"{site_url}/{page_name}.html", wait_until="load")
+        settled(page, "() => !!(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+        page.evaluate("() => MathJax.startup.promise")
+        page.wait_for_timeout(500)
+        assert page.evaluate(FORMULAS_JS) == []
+        laptop_lines = page.evaluate(lines)
+        page.set_viewport_size({"width": WIDTHS["phone"][0], "height": 900})
+        settled(page, f"() => ({lines})() > {laptop_lines}")
+        page.wait_for_timeout(800)    # the refit after the re-render
+        narrowed = [f["tex"] for f in page.evaluate(FORMULAS_JS)]
+        allowed = UNBREAKABLE[page_name]
+        assert narrowed and all(any(t.startswith(a) for a in allowed) for t in narrowed), \
+            f"too wide after narrowing to the phone's width: {narrowed}"
+        page.set_viewport_size({"width": WIDTHS["laptop"][0], "height": 900})
+        settled(page, f"() => ({lines})() <= {laptop_lines}")
+        page.wait_for_timeout(800)
+        assert page.evaluate(FORMULAS_JS) == [], "too wide after widening back"
+        assert not errors, errors
+    finally:
+        context.close()

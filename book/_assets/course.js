@@ -225,18 +225,39 @@
     });
   }
 
+  // MathJax breaks displayed formulas for the width it measured when it typeset them. When the
+  // column's width changes (a phone turned sideways, a window resized) they are broken again
+  // for the new width, from MathJax's measuring step on; the formulas unbreakOverflowing set
+  // on one line get their line breaking back first.
+  function rebreakFormulas() {
+    const mj = window.MathJax;
+    const doc = mj && mj.startup && mj.startup.document;
+    const STATE = mj && mj._ && mj._.core && mj._.core.MathItem && mj._.core.MathItem.STATE;
+    if (!(doc && doc.math && doc.rerenderPromise && STATE)) return Promise.resolve();
+    Array.from(doc.math).forEach(function (item) {
+      if (item.display && item.root && item.root.attributes.get("overflow") === "scroll") {
+        item.root.attributes.unset("overflow");
+      }
+    });
+    return doc.rerenderPromise(STATE.METRICS);
+  }
+
   function setUpScrolls() {
     markTables();
     markAllScrolls();
-    // Refit once the width has settled, and only if it changed: a full-page screenshot
-    // (Playwright) passes through a 1 px window and back within one burst of resizes.
-    let width = document.documentElement.clientWidth, timer = null;
+    // Refit once the width has settled, and only if the column's width changed: a full-page
+    // screenshot (Playwright) passes through a 1 px window and back within one burst of resizes.
+    const column = function () {
+      const article = document.querySelector(".bd-article");
+      return article ? Math.round(article.getBoundingClientRect().width) : 0;
+    };
+    let width = column(), timer = null;
     window.addEventListener("resize", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        if (document.documentElement.clientWidth === width) return;
-        width = document.documentElement.clientWidth;
-        markAllScrolls();
+        if (column() === width) return;
+        width = column();
+        rebreakFormulas().then(markAllScrolls, markAllScrolls);
       }, 250);
     });
     // Formulas get their final width only once MathJax has typeset them and the browser has
