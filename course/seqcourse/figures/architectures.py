@@ -11,8 +11,12 @@ h_t = (1 - z_t) n_t + z_t h_{t-1}), ``seq2seq_attention.md`` (F, f_i, s_t, r_t =
 a_t, c_t) and ``transformers.md`` (MHA, F for the MLP, LN, Q, K, V, C, M).
 
 Sizes: every figure is drawn at a fixed scale (``UNIT`` inches per data unit) and at ``DPI``, so
-its PNG is at most ``MAX_WIDTH * DPI`` = 690 px wide and is shown unscaled in a ~700 px column;
-the smallest font, ``SMALL`` = 10 pt, is then 14 px on screen.
+its PNG is at most ``MAX_WIDTH * DPI`` + 20 = 475 px wide. A laptop shows it unscaled in the
+book's 821 px column, where the smallest font, ``SMALL`` = 10 pt, is 14 px tall; a phone (390 px
+viewport) shows it at most 342 px wide, scaled by 342/475 or more, so that text is still >= 10 px.
+Box sizes and offsets are in data units but text is in points: a box that holds text is sized
+for its text at this scale, and the test suite checks that no two texts overlap and that a
+box's text stays inside it.
 """
 from __future__ import annotations
 
@@ -28,8 +32,8 @@ __all__ = ["show", "png", "bptt_graph", "lstm_cell", "gru_cell", "bidirectional_
 
 DPI = 100
 UNIT = 0.6           # inches per data unit: the same scale in every figure
-MAX_WIDTH = 6.7      # inches: with the 0.1 in margin of a tight PNG on each side, 690 px at DPI
-FONT = 12            # points: labels in boxes
+MAX_WIDTH = 4.55     # inches: with the 0.1 in margin of a tight PNG on each side, 475 px at DPI
+FONT = 11            # points: labels in boxes
 SMALL = 10           # points: weights on arrows, annotations; never smaller
 
 # One colour per role, the same in every figure (the chapter 1 unrolled figure's palette).
