@@ -173,54 +173,53 @@ def dots(ax, x, y, fontsize=FONT):
 def bptt_graph():
     r"""BPTT on the unrolled Elman RNN: forward arrows, backward arrows, and the two gradient
     paths into h_t, \bar h_t = W_hy^T \bar y_t + W_hh^T \bar z_{t+1} (rnn_bptt.md)."""
-    fig, ax = canvas((-1.6, 9.5), (-0.45, 4.6))
-    cols = {"t-1": 1.0, "t": 4.0, "t+1": 7.0}
+    fig, ax = canvas((-0.5, 7.05), (-0.45, 4.6))
+    dx, w = 2.4, 1.0
+    cols = {"t-1": 0.85, "t": 0.85 + dx, "t+1": 0.85 + 2 * dx}
     y_x, y_h, y_y, y_L = 0, 1.5, 2.75, 3.85
     nodes = {}
     for name, x in cols.items():
         sub = name if name == "t" else "{" + name + "}"
         nodes[name] = dict(
-            x=box(ax, x, y_x, f"$x_{sub}$", "input", w=1.1, h=0.6),
-            h=box(ax, x, y_h, f"$h_{sub}$", "state", w=1.1, h=0.6),
-            y=box(ax, x, y_y, f"$y_{sub}$", "output", w=1.1, h=0.55),
-            L=box(ax, x, y_L, f"$L_{sub}$", "output", w=1.1, h=0.55))
+            x=box(ax, x, y_x, f"$x_{sub}$", "input", w=w, h=0.6),
+            h=box(ax, x, y_h, f"$h_{sub}$", "state", w=w, h=0.6),
+            y=box(ax, x, y_y, f"$y_{sub}$", "output", w=w, h=0.55),
+            L=box(ax, x, y_L, f"$L_{sub}$", "output", w=w, h=0.55))
     off = 0.12   # forward arrows left/above, backward arrows right/below
     for name, n in nodes.items():
         hot = name == "t"
         bcol, balpha, blw = (BACKWARD, 1.0, 2.0) if hot else (BACKWARD, 0.45, 1.3)
         # forward
-        arrow(ax, n["x"].at(-0.25, 1), n["h"].at(-0.25, -1))
-        arrow(ax, n["h"].at(-0.25, 1), n["y"].at(-0.25, -1))
-        arrow(ax, n["y"].at(-0.25, 1), n["L"].at(-0.25, -1))
+        arrow(ax, n["x"].at(-0.3, 1), n["h"].at(-0.3, -1))
+        arrow(ax, n["h"].at(-0.3, 1), n["y"].at(-0.3, -1))
+        arrow(ax, n["y"].at(-0.3, 1), n["L"].at(-0.3, -1))
         # backward: from the loss down to h (the direct path)
-        arrow(ax, n["L"].at(0.25, -1), n["y"].at(0.25, 1), BACKWARD, "--", blw, alpha=balpha)
-        arrow(ax, n["y"].at(0.25, -1), n["h"].at(0.25, 1), bcol, "--", blw, alpha=balpha)
-    label(ax, 1.0 - 0.4, (y_h + y_y) / 2, "$W_{hy}$", ha="right")
-    label(ax, 1.0 - 0.4, (y_x + y_h) / 2, "$W_{xh}$", ha="right")
-    label(ax, 4.35, (y_y + y_L) / 2, r"$\bar y_t$", color=BACKWARD, ha="left")
+        arrow(ax, n["L"].at(0.3, -1), n["y"].at(0.3, 1), BACKWARD, "--", blw, alpha=balpha)
+        arrow(ax, n["y"].at(0.3, -1), n["h"].at(0.3, 1), bcol, "--", blw, alpha=balpha)
+    x0, xt = cols["t-1"], cols["t"]
+    label(ax, x0 - 0.3, (y_h + y_y) / 2, "$W_{hy}$", ha="right")
+    label(ax, x0 - 0.3, (y_x + y_h) / 2, "$W_{xh}$", ha="right")
+    label(ax, xt + 0.3, (y_y + y_L) / 2, r"$\bar y_t$", color=BACKWARD, ha="left")
     # horizontal: forward above, backward below
-    xs = [-0.6] + list(cols.values()) + [8.6]
+    xs = [-0.1] + list(cols.values()) + [6.6]
     for i in range(len(xs) - 1):
-        x0, x1 = xs[i], xs[i + 1]
-        a = x0 + (0.55 if i > 0 else 0.0)
-        b = x1 - (0.55 if i < len(xs) - 2 else 0.0)
+        a = xs[i] + (w / 2 if i > 0 else 0.0)
+        b = xs[i + 1] - (w / 2 if i < len(xs) - 2 else 0.0)
         arrow(ax, (a, y_h + off), (b, y_h + off))
         hot = i == 2                       # h_{t+1} -> h_t
         arrow(ax, (b, y_h - off), (a, y_h - off), BACKWARD, "--", 2.0 if hot else 1.3,
               alpha=1.0 if hot else 0.45)
-    label(ax, 2.5, y_h + 0.38, "$W_{hh}$")
-    dots(ax, -1.0, y_h)
-    dots(ax, 9.05, y_h)
+    label(ax, (x0 + xt) / 2, y_h + 0.38, "$W_{hh}$")
+    dots(ax, -0.3, y_h)
+    dots(ax, 6.83, y_h)
     # the two paths into h_t, named as in the chapter's equation
-    label(ax, 4.35, (y_h + y_y) / 2, r"$W_{hy}^{\top}\bar y_t$" + "\ndirect, through $y_t$",
-          color=BACKWARD, ha="left", fontsize=SMALL)
-    label(ax, 5.5, y_h - 0.5, r"$W_{hh}^{\top}\bar z_{t+1}$" + "\ncarried back from $t+1$",
-          color=BACKWARD, ha="center", va="top", fontsize=SMALL)
+    label(ax, xt + 0.3, (y_h + y_y) / 2, r"$W_{hy}^{\top}\bar y_t$", color=BACKWARD, ha="left")
+    label(ax, xt + dx / 2, y_h - 0.3, r"$W_{hh}^{\top}\bar z_{t+1}$", color=BACKWARD, va="top")
     # legend
-    arrow(ax, (-1.5, 4.4), (-0.8, 4.4))
-    label(ax, -0.7, 4.4, "forward", ha="left", color=FORWARD)
-    arrow(ax, (1.0, 4.4), (1.7, 4.4), BACKWARD, "--", 1.6)
-    label(ax, 1.8, 4.4, "backward (gradients)", ha="left", color=BACKWARD)
+    arrow(ax, (-0.4, 4.4), (0.2, 4.4))
+    label(ax, 0.3, 4.4, "forward", ha="left", color=FORWARD)
+    arrow(ax, (2.0, 4.4), (2.6, 4.4), BACKWARD, "--", 1.6)
+    label(ax, 2.7, 4.4, "backward (gradients)", ha="left", color=BACKWARD)
     return fig
 
 
