@@ -228,50 +228,51 @@ def bptt_graph():
 def lstm_cell():
     r"""The LSTM cell of lstm_gru.md: gates i_t, f_t, o_t (sigmoid), candidate g_t = c~_t (tanh),
     c_t = f_t * c_{t-1} + i_t * c~_t, h_t = o_t * tanh(c_t)."""
-    fig, ax = canvas((-1.7, 9.3), (-1.65, 4.85))
-    ax.add_patch(FancyBboxPatch((-0.3, -0.45), 7.9, 4.75, boxstyle="round,pad=0,rounding_size=0.2",
+    fig, ax = canvas((-1.0, 6.55), (-1.65, 4.85))
+    ax.add_patch(FancyBboxPatch((-0.15, -0.45), 5.95, 4.75, boxstyle="round,pad=0,rounding_size=0.2",
                                 fc=COLORS["cell"], ec=MUTED, lw=1.0, zorder=0))
     y_c, y_bus, y_gate = 3.7, 0.3, 1.55
+    x_f, x_i, x_g, x_o, x_out = 0.9, 1.8, 2.85, 4.0, 5.1
     # the cell path along the top: c_{t-1} -> (x f_t) -> (+ i_t c~_t) -> c_t
-    label(ax, -1.05, y_c, "$c_{t-1}$", fontsize=FONT, color="black")
-    mul_f = op(ax, 1.2, y_c, r"\times")
-    add = op(ax, 3.6, y_c, "+")
-    arrow(ax, (-0.6, y_c), mul_f.left, lw=2.2)
+    label(ax, -0.62, y_c, "$c_{t-1}$", fontsize=FONT, color="black")
+    mul_f = op(ax, x_f, y_c, r"\times")
+    add = op(ax, x_g, y_c, "+")
+    arrow(ax, (-0.3, y_c), mul_f.left, lw=2.2)
     arrow(ax, mul_f.right, add.left, lw=2.2)
-    arrow(ax, add.right, (8.2, y_c), lw=2.2)
-    label(ax, 8.3, y_c, "$c_t$", fontsize=FONT, color="black", ha="left")
+    arrow(ax, add.right, (6.05, y_c), lw=2.2)
+    label(ax, 6.12, y_c, "$c_t$", fontsize=FONT, color="black", ha="left")
     # inputs: h_{t-1} from the left, x_t from below, on one bus to the four gates
-    label(ax, -1.05, y_bus, "$h_{t-1}$", fontsize=FONT, color="black")
-    xin = box(ax, 0.5, -1.15, "$x_t$", "input", w=0.8, h=0.5)
-    ax.plot([-0.6, 5.2], [y_bus, y_bus], color=FORWARD, lw=1.3, zorder=1)
-    arrow(ax, xin.top, (0.5, y_bus), head=False)
+    label(ax, -0.62, y_bus, "$h_{t-1}$", fontsize=FONT, color="black")
+    xin = box(ax, 0.4, -1.15, "$x_t$", "input", w=0.7, h=0.5)
+    ax.plot([-0.3, x_o], [y_bus, y_bus], color=FORWARD, lw=1.3, zorder=1)
+    arrow(ax, xin.top, (0.4, y_bus), head=False)
     gates = {}
-    for name, x, f in (("f", 1.2, r"$\sigma$"), ("i", 2.4, r"$\sigma$"), ("g", 3.6, r"$\tanh$"),
-                       ("o", 5.2, r"$\sigma$")):
-        gates[name] = box(ax, x, y_gate, f, "gate", w=0.9 if name == "g" else 0.7, h=0.5)
+    for name, x, f in (("f", x_f, r"$\sigma$"), ("i", x_i, r"$\sigma$"), ("g", x_g, r"$\tanh$"),
+                       ("o", x_o, r"$\sigma$")):
+        gates[name] = box(ax, x, y_gate, f, "gate", w=0.8 if name == "g" else 0.6, h=0.5)
         arrow(ax, (x, y_bus), gates[name].bottom)
-    label(ax, 1.0, -0.12, r"each gate: $\sigma$ or $\tanh$ of $W_{x\cdot}\, x_t + W_{h\cdot}\, h_{t-1} + b_\cdot$",
+    label(ax, 0.6, -0.12, r"gates: $\sigma$ or $\tanh$ of $W_{x\cdot} x_t + W_{h\cdot} h_{t-1} + b_\cdot$",
           ha="left")
     # f_t gates the old cell
     arrow(ax, gates["f"].top, mul_f.bottom)
-    label(ax, 1.3, 2.7, "$f_t$", fontsize=FONT, color="black", ha="left")
+    label(ax, x_f + 0.1, 2.7, "$f_t$", fontsize=FONT, color="black", ha="left")
     # i_t * c~_t is added to it
-    mul_i = op(ax, 3.6, 2.65, r"\times")
+    mul_i = op(ax, x_g, 2.65, r"\times")
     arrow(ax, gates["g"].top, mul_i.bottom)
-    label(ax, 3.75, 2.1, r"$\tilde c_t = g_t$", fontsize=FONT, color="black", ha="left")
-    path(ax, [gates["i"].top, (2.4, 2.65), mul_i.left])
-    label(ax, 2.3, 2.2, "$i_t$", fontsize=FONT, color="black", ha="right")
+    label(ax, x_g + 0.1, 2.1, r"$\tilde c_t = g_t$", fontsize=FONT, color="black", ha="left")
+    path(ax, [gates["i"].top, (x_i, 2.65), mul_i.left])
+    label(ax, x_i - 0.08, 2.2, "$i_t$", fontsize=FONT, color="black", ha="right")
     arrow(ax, mul_i.top, add.bottom)
     # h_t = o_t * tanh(c_t)
-    tanh_c = box(ax, 6.5, 2.65, r"$\tanh$", "gate", w=0.9, h=0.45)
-    mul_o = op(ax, 6.5, y_gate, r"\times")
-    arrow(ax, (6.5, y_c), tanh_c.top)
+    tanh_c = box(ax, x_out, 2.65, r"$\tanh$", "gate", w=0.8, h=0.45)
+    mul_o = op(ax, x_out, y_gate, r"\times")
+    arrow(ax, (x_out, y_c), tanh_c.top)
     arrow(ax, tanh_c.bottom, mul_o.top)
     arrow(ax, gates["o"].right, mul_o.left)
-    label(ax, 5.85, y_gate + 0.25, "$o_t$", fontsize=FONT, color="black")
-    path(ax, [mul_o.bottom, (6.5, y_bus + 0.25), (8.2, y_bus + 0.25)])
-    label(ax, 8.3, y_bus + 0.25, "$h_t$", fontsize=FONT, color="black", ha="left")
-    label(ax, 3.6, y_c + 0.8, r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$",
+    label(ax, (x_o + 0.3 + x_out - 0.2) / 2, y_gate + 0.25, "$o_t$", fontsize=FONT, color="black")
+    path(ax, [mul_o.bottom, (x_out, y_bus + 0.25), (6.05, y_bus + 0.25)])
+    label(ax, 6.12, y_bus + 0.25, "$h_t$", fontsize=FONT, color="black", ha="left")
+    label(ax, 2.8, y_c + 0.8, r"cell path: $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$",
           color=FORWARD)
     return fig
 
