@@ -280,52 +280,53 @@ def lstm_cell():
 def gru_cell():
     r"""The GRU cell in the book's and PyTorch's convention (lstm_gru.md, seqmodels.recurrent):
     n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn)), h_t = (1 - z_t) * n_t + z_t * h_{t-1}."""
-    fig, ax = canvas((-1.7, 9.4), (-1.65, 5.2))
-    ax.add_patch(FancyBboxPatch((-0.45, -0.45), 9.0, 5.05, boxstyle="round,pad=0,rounding_size=0.2",
+    fig, ax = canvas((-0.93, 6.65), (-1.65, 5.2))
+    ax.add_patch(FancyBboxPatch((-0.2, -0.45), 6.5, 5.05, boxstyle="round,pad=0,rounding_size=0.2",
                                 fc=COLORS["cell"], ec=MUTED, lw=1.0, zorder=0))
     y_h, y_bus, y_gate, y_mid, y_z = 4.1, 0.3, 1.4, 2.45, 3.3
+    x_z, x_r, x_hn, x_mz, x_xn, x_tanh, x_out = 0.55, 1.25, 2.6, 3.7, 4.35, 5.2, 6.0
     # the state path along the top: h_{t-1} -> (x z_t) -> (+ (1 - z_t) n_t) -> h_t
-    label(ax, -1.1, y_h, "$h_{t-1}$", fontsize=FONT, color="black")
-    mul_z = op(ax, 4.8, y_h, r"\times")
-    add = op(ax, 8.0, y_h, "+")
-    arrow(ax, (-0.7, y_h), mul_z.left, lw=2.2)
+    label(ax, -0.28, y_h, "$h_{t-1}$", fontsize=FONT, color="black", ha="right")
+    mul_z = op(ax, x_mz, y_h, r"\times")
+    add = op(ax, x_out, y_h, "+")
+    arrow(ax, (-0.25, y_h), mul_z.left, lw=2.2)
     arrow(ax, mul_z.right, add.left, lw=2.2)
-    path(ax, [add.right, (8.9, y_h)], lw=2.2)
-    label(ax, 8.95, y_h + 0.35, "$h_t$", fontsize=FONT, color="black", ha="left")
+    path(ax, [add.right, (6.6, y_h)], lw=2.2)
+    label(ax, 6.5, y_h + 0.3, "$h_t$", fontsize=FONT, color="black")
     # inputs on one bus: h_{t-1} drops from the top line, x_t comes from below
-    ax.plot([-0.2, -0.2, 5.6], [y_h, y_bus, y_bus], color=FORWARD, lw=1.3, zorder=1)
-    xin = box(ax, 0.4, -1.15, "$x_t$", "input", w=0.8, h=0.5)
-    arrow(ax, xin.top, (0.4, y_bus), head=False)
-    z_gate = box(ax, 1.0, y_gate, r"$\sigma$", "gate", w=0.7, h=0.5)
-    r_gate = box(ax, 2.0, y_gate, r"$\sigma$", "gate", w=0.7, h=0.5)
-    hn = box(ax, 3.5, y_gate, r"$W_{hn} h_{t-1} + b_{hn}$", "norm", w=1.75, h=0.5, fontsize=SMALL)
-    xn = box(ax, 5.6, y_gate, r"$W_{xn} x_t + b_{xn}$", "norm", w=1.6, h=0.5, fontsize=SMALL)
+    ax.plot([-0.05, -0.05, x_xn], [y_h, y_bus, y_bus], color=FORWARD, lw=1.3, zorder=1)
+    xin = box(ax, 0.15, -1.15, "$x_t$", "input", w=0.7, h=0.5)
+    arrow(ax, xin.top, (0.15, y_bus), head=False)
+    z_gate = box(ax, x_z, y_gate, r"$\sigma$", "gate", w=0.6, h=0.5)
+    r_gate = box(ax, x_r, y_gate, r"$\sigma$", "gate", w=0.6, h=0.5)
+    hn = box(ax, x_hn, y_gate, r"$W_{hn} h_{t-1} + b_{hn}$", "norm", w=1.8, h=0.5, fontsize=SMALL)
+    xn = box(ax, x_xn, y_gate, r"$W_{xn} x_t + b_{xn}$", "norm", w=1.45, h=0.5, fontsize=SMALL)
     for node in (z_gate, r_gate, hn, xn):
         arrow(ax, (node.x, y_bus), node.bottom)
-    label(ax, 1.0, -0.12, r"gates: $\sigma(W_{x\cdot}\, x_t + b_{x\cdot} + W_{h\cdot}\, h_{t-1} + b_{h\cdot})$",
+    label(ax, 0.4, -0.12, r"gates: $\sigma(W_{x\cdot}\, x_t + b_{x\cdot} + W_{h\cdot}\, h_{t-1} + b_{h\cdot})$",
           ha="left")
     # candidate: n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn))
-    mul_r = op(ax, 3.5, y_mid, r"\times")
-    plus_x = op(ax, 5.6, y_mid, "+")
-    tanh_n = box(ax, 6.75, y_mid, r"$\tanh$", "gate", w=0.8, h=0.45)
-    mul_n = op(ax, 8.0, y_mid, r"\times")
-    path(ax, [r_gate.top, (2.0, y_mid), mul_r.left])
-    label(ax, 2.1, 2.05, "$r_t$", fontsize=FONT, color="black", ha="left")
+    mul_r = op(ax, x_hn, y_mid, r"\times")
+    plus_x = op(ax, x_xn, y_mid, "+")
+    tanh_n = box(ax, x_tanh, y_mid, r"$\tanh$", "gate", w=0.7, h=0.45)
+    mul_n = op(ax, x_out, y_mid, r"\times")
+    path(ax, [r_gate.top, (x_r, y_mid), mul_r.left])
+    label(ax, x_r + 0.1, 2.05, "$r_t$", fontsize=FONT, color="black", ha="left")
     arrow(ax, hn.top, mul_r.bottom)
     arrow(ax, mul_r.right, plus_x.left)
     arrow(ax, xn.top, plus_x.bottom)
     arrow(ax, plus_x.right, tanh_n.left)
     arrow(ax, tanh_n.right, mul_n.left)
-    label(ax, 7.55, y_mid - 0.3, "$n_t$", fontsize=FONT, color="black")
+    label(ax, (tanh_n.right[0] + mul_n.left[0]) / 2, y_mid - 0.32, "$n_t$", fontsize=FONT, color="black")
     # z_t weighs the old state, 1 - z_t the candidate
-    one_minus = box(ax, 6.9, y_z, r"$1-$", "norm", w=0.6, h=0.4, fontsize=SMALL)
-    path(ax, [z_gate.top, (1.0, y_z), one_minus.left])
-    arrow(ax, (4.8, y_z), mul_z.bottom)
-    label(ax, 1.1, 2.8, "$z_t$", fontsize=FONT, color="black", ha="left")
+    one_minus = box(ax, 5.0, y_z, r"$1-$", "norm", w=0.5, h=0.4, fontsize=SMALL)
+    path(ax, [z_gate.top, (x_z, y_z), one_minus.left])
+    arrow(ax, (x_mz, y_z), mul_z.bottom)
+    label(ax, x_z + 0.1, 2.8, "$z_t$", fontsize=FONT, color="black", ha="left")
     arrow(ax, one_minus.right, mul_n.at(-0.72, 0.72))
-    label(ax, 7.0, y_z + 0.38, "$1 - z_t$")
+    label(ax, 5.0, y_z + 0.38, "$1 - z_t$")
     arrow(ax, mul_n.top, add.bottom)
-    label(ax, 4.0, y_h + 0.8, r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$", color=FORWARD)
+    label(ax, 2.8, y_h + 0.8, r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$", color=FORWARD)
     return fig
 
 
