@@ -338,8 +338,8 @@ BACK_DIRECTION = "#7b5ea7"   # arrows of the right-to-left RNN
 def bidirectional_rnn(steps: int = 4):
     r"""A bidirectional RNN: a forward RNN (left to right) and a backward RNN (right to left)
     over the same x_t; y_t reads the concatenation [h->_t; h<-_t] (rnn_bptt.md, lstm_gru.md)."""
-    dx = 2.0
-    fig, ax = canvas((-1.9, dx * (steps - 1) + 2.4), (-0.55, 4.75))
+    dx, end = 1.45, 1.15       # column spacing; the initial states' distance from the end columns
+    fig, ax = canvas((-end - 0.4, dx * (steps - 1) + end + 0.4), (-0.55, 4.75))
     y_x, y_f, y_b, y_y = 0.0, 1.35, 2.6, 4.1
     for t in range(steps):
         x = dx * t
@@ -359,16 +359,17 @@ def bidirectional_rnn(steps: int = 4):
             arrow(ax, fw.right, (x + dx - 0.4, y_f))
             arrow(ax, (x + dx - 0.4, y_b), bw.right, color=BACK_DIRECTION)
     # initial states at both ends
-    h0 = box(ax, -1.3, y_f, "", "norm", w=0.6, h=0.45)
+    last = dx * (steps - 1)
+    h0 = box(ax, -end, y_f, "", "norm", w=0.55, h=0.45)
     arrow(ax, h0.right, (-0.4, y_f))
-    hT = box(ax, dx * (steps - 1) + 1.3, y_b, "", "norm", w=0.6, h=0.45)
-    arrow(ax, hT.left, (dx * (steps - 1) + 0.4, y_b), color=BACK_DIRECTION)
-    label(ax, -1.3, y_f + 0.5, r"$\overrightarrow{h}_{-1}$")
-    label(ax, dx * (steps - 1) + 1.3, y_b + 0.5, r"$\overleftarrow{h}_{T}$")
-    label(ax, 1.0, y_y + 0.5, r"$y_t$ reads $[\overrightarrow{h}_t;\ \overleftarrow{h}_t]$: the whole sequence",
-          color=FORWARD, ha="left")
-    label(ax, -1.3, y_f - 0.4, "left\nto right", va="top")
-    label(ax, dx * (steps - 1) + 1.3, y_b - 0.4, "right\nto left", va="top", color=BACK_DIRECTION)
+    hT = box(ax, last + end, y_b, "", "norm", w=0.55, h=0.45)
+    arrow(ax, hT.left, (last + 0.4, y_b), color=BACK_DIRECTION)
+    label(ax, -end, y_f + 0.5, r"$\overrightarrow{h}_{-1}$")
+    label(ax, last + end, y_b + 0.5, r"$\overleftarrow{h}_{T}$")
+    label(ax, last / 2, y_y + 0.5, r"$y_t$ reads $[\overrightarrow{h}_t;\ \overleftarrow{h}_t]$: the whole sequence",
+          color=FORWARD)
+    label(ax, -end, y_f - 0.35, "left\nto right", va="top")
+    label(ax, last + end, y_b - 0.35, "right\nto left", va="top", color=BACK_DIRECTION)
     return fig
 
 
