@@ -373,31 +373,32 @@ def bidirectional_rnn(steps: int = 4):
     return fig
 
 
-def stacked_rnn(steps: int = 4, layers: int = 3):
+def stacked_rnn(steps: int = 3, layers: int = 3):
     r"""A stacked RNN: layer l reads layer l-1's states, h^(l)_t = f(W^(l)_xh h^(l-1)_t +
     W^(l)_hh h^(l)_{t-1} + b^(l)_h), h^(0)_t = x_t; the output reads the top layer."""
-    dx, dy = 1.75, 1.2
-    fig, ax = canvas((-2.4, dx * (steps - 1) + 1.6), (-0.5, dy * (layers + 1) + 0.55))
+    dx, dy, w = 1.75, 1.2, 0.95
+    fig, ax = canvas((-2.05, dx * (steps - 1) + 1.8), (-0.5, dy * (layers + 1) + 0.55))
     for t in range(steps):
         x = dx * t
         below = box(ax, x, 0, f"$x_{t}$", "input", w=0.9, h=0.5)
         for l in range(1, layers + 1):
-            node = box(ax, x, dy * l, f"$h^{{({l})}}_{t}$", "state", w=0.95, h=0.55, fontsize=SMALL + 1)
+            node = box(ax, x, dy * l, f"$h^{{({l})}}_{t}$", "state", w=w, h=0.55, fontsize=SMALL + 1)
             arrow(ax, below.top, node.bottom)
             if t == 0:
-                init = box(ax, -1.6, dy * l, f"$h^{{({l})}}_{{-1}}$", "norm", w=0.95, h=0.5,
+                init = box(ax, -1.45, dy * l, f"$h^{{({l})}}_{{-1}}$", "norm", w=w, h=0.5,
                            fontsize=SMALL + 1)
                 arrow(ax, init.right, node.left)
             else:
-                arrow(ax, (x - dx + 0.475, dy * l), node.left)
+                arrow(ax, (x - dx + w / 2, dy * l), node.left)
             below = node
         out = box(ax, x, dy * (layers + 1), f"$y_{t}$", "output", w=0.9, h=0.5)
         arrow(ax, below.top, out.bottom)
+    # the weights: W_xh on the first column's upward arrows, W_hh between the next two columns
     for l in range(1, layers + 1):
-        label(ax, dx * (steps - 1) + 0.6, dy * l, f"layer {l}", ha="left")
+        label(ax, dx * (steps - 1) + 0.55, dy * l, f"layer {l}", ha="left")
         label(ax, 0.1, dy * l - dy / 2, f"$W^{{({l})}}_{{xh}}$", ha="left")
-        label(ax, dx / 2, dy * l + 0.3, f"$W^{{({l})}}_{{hh}}$")
-    label(ax, dx * (steps - 1) + 0.6, 0.0, "$h^{(0)}_t = x_t$", ha="left")
+        label(ax, dx * 1.5, dy * l + 0.3, f"$W^{{({l})}}_{{hh}}$")
+    label(ax, dx * (steps - 1) + 0.55, 0.0, "$h^{(0)}_t = x_t$", ha="left")
     return fig
 
 
