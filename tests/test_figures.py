@@ -31,7 +31,7 @@ EXPECTED = {
     "bidirectional_rnn": [r"$\overrightarrow{h}_0$", r"$\overleftarrow{h}_3$", "$x_0$", "$y_3$"],
     "stacked_rnn": ["$h^{(1)}_0$", "$h^{(3)}_2$", "$W^{(2)}_{xh}$", "$W^{(1)}_{hh}$", "$x_0$",
                     "$y_2$", "layer 3"],
-    "encoder_decoder": ["$c$", "$h_4$", "$s_1$", "$s_3$", "$x_1$", "$w_1$", "<bos>", "encoder",
+    "encoder_decoder": ["$c$", "$h_3$", "$s_1$", "$s_3$", "$x_1$", "$w_1$", "<bos>", "encoder",
                         "decoder"],
     "encoder_decoder_attention": ["$f_1$", "$f_4$", "$s_{t-1}$", "$s_t$", "$c_t$", "$w_t$",
                                   "$a_{t,1}$", "attention"],

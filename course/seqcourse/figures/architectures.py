@@ -404,20 +404,20 @@ def stacked_rnn(steps: int = 3, layers: int = 3):
 
 # --------------------------------------------------------------------------- chapter 8
 
-def _encoder(ax, S, dx, state_text=lambda i: f"$h_{i}$", both_ways=False):
+def _encoder(ax, S, dx, state_text=lambda i: f"$h_{i}$", both_ways=False, w=0.75):
     """Source words x_1..x_S and one encoder state per word (linked both ways for a
     bidirectional encoder); returns the state nodes."""
     states = []
     for i in range(1, S + 1):
         x = dx * (i - 1)
-        xn = box(ax, x, 0, f"$x_{i}$", "input", w=0.8, h=0.5)
-        hn = box(ax, x, 1.35, state_text(i), "state", w=0.9, h=0.55)
+        xn = box(ax, x, 0, f"$x_{i}$", "input", w=0.7, h=0.5)
+        hn = box(ax, x, 1.35, state_text(i), "state", w=w, h=0.55)
         arrow(ax, xn.top, hn.bottom)
         if i > 1:
             y = 1.45 if both_ways else 1.35      # two directions: one arrow above the other
-            arrow(ax, (x - dx + 0.45, y), (x - 0.45, y))
+            arrow(ax, (x - dx + w / 2, y), (x - w / 2, y))
             if both_ways:
-                arrow(ax, (x - 0.45, 1.25), (x - dx + 0.45, 1.25), color=BACK_DIRECTION)
+                arrow(ax, (x - w / 2, 1.25), (x - dx + w / 2, 1.25), color=BACK_DIRECTION)
         states.append(hn)
     return states
 
@@ -426,23 +426,23 @@ def encoder_decoder():
     r"""Encoder-decoder without attention (seq2seq_attention.md): one vector c summarizes the
     source; the decoder starts from it and reads it at every step,
     s_t = RNN(s_{t-1}, [e(w_{t-1}); c])."""
-    S, T, dx = 4, 3, 1.25
-    fig, ax = canvas((-0.65, 10.4), (-0.95, 3.65))
+    S, T, dx = 3, 3, 1.1
+    fig, ax = canvas((-0.5, 7.05), (-0.95, 3.65))
     enc = _encoder(ax, S, dx)
-    xc = dx * S + 0.3
-    c = box(ax, xc, 1.35, "$c$", "attention", w=0.7, h=0.6)
+    xc = dx * (S - 1) + 1.05
+    c = box(ax, xc, 1.35, "$c$", "attention", w=0.6, h=0.6)
     arrow(ax, enc[-1].right, c.left)
-    x0 = xc + 1.45
+    x0 = xc + 1.05
     prev = c
     inputs = ["<bos>"] + [f"$w_{t}$" for t in range(1, T)]
     for t in range(1, T + 1):
         x = x0 + dx * (t - 1)
-        s = box(ax, x, 1.35, f"$s_{t}$", "state2", w=0.8, h=0.55)
-        w_in = box(ax, x + 0.15, 0, inputs[t - 1], "input", w=0.85, h=0.5,
+        s = box(ax, x, 1.35, f"$s_{t}$", "state2", w=0.75, h=0.55)
+        w_in = box(ax, x + 0.12, 0, inputs[t - 1], "input", w=0.95 if t == 1 else 0.7, h=0.5,
                    fontsize=SMALL if t == 1 else FONT)
-        w_out = box(ax, x, 2.7, f"$w_{t}$", "output", w=0.8, h=0.5)
+        w_out = box(ax, x, 2.7, f"$w_{t}$", "output", w=0.7, h=0.5)
         arrow(ax, prev.right, s.left)
-        arrow(ax, (x + 0.15, 0.25), (x + 0.15, s.bottom[1]))
+        arrow(ax, (x + 0.12, 0.25), (x + 0.12, s.bottom[1]))
         arrow(ax, (x - 0.22, 0.62), (x - 0.22, s.bottom[1]), color=MUTED)
         arrow(ax, s.top, w_out.bottom)
         prev = s
@@ -450,7 +450,7 @@ def encoder_decoder():
     ax.plot([xc, xc, x0 + dx * (T - 1) - 0.22], [1.05, 0.62, 0.62], color=MUTED, lw=1.3, zorder=1)
     title(ax, dx * (S - 1) / 2, 3.35, "encoder")
     title(ax, x0 + dx * (T - 1) / 2, 3.35, "decoder")
-    label(ax, xc, 2.1, "one vector\nfor the whole source", va="bottom")
+    label(ax, xc - 0.15, 2.0, "one vector\nfor the\nwhole source", va="bottom")
     label(ax, dx * (S - 1) / 2, -0.62, "source words", va="top")
     label(ax, x0 + dx * (T - 1) / 2, -0.62, "previous target word $e(w_{t-1})$", va="top")
     return fig
@@ -462,34 +462,35 @@ EXAMPLE_WEIGHTS = (0.06, 0.12, 0.67, 0.15)   # a_{t,i} drawn in the attention fi
 def encoder_decoder_attention():
     r"""Encoder-decoder with attention (seq2seq_attention.md): a bidirectional encoder gives the
     columns f_i of F; at step t, s_{t-1} scores them, a_t = softmax(u_t), c_t = F a_t feeds s_t."""
-    S, dx = 4, 1.3
-    fig, ax = canvas((-0.65, 10.4), (-0.95, 5.4))
-    cols = _encoder(ax, S, dx, state_text=lambda i: f"$f_{i}$", both_ways=True)
-    att = box(ax, 5.1, 3.35, r"attention", "attention", w=1.6, h=0.6)
+    S, dx = 4, 1.0
+    fig, ax = canvas((-0.5, 7.0), (-0.95, 5.95))
+    cols = _encoder(ax, S, dx, state_text=lambda i: f"$f_{i}$", both_ways=True, w=0.6)
+    att = box(ax, 1.7, 3.35, r"attention", "attention", w=1.6, h=0.6)
     for i, (node, a) in enumerate(zip(cols, EXAMPLE_WEIGHTS), start=1):
-        end = att.at(-0.9 + 0.6 * (i - 1) / (S - 1), -1)
+        end = att.at(-0.75 + 1.5 * (i - 1) / (S - 1), -1)
         arrow(ax, node.top, end, color="#b8860b", lw=0.8 + 4 * a)
-        mid = (0.7 * node.top[0] + 0.3 * end[0], 0.7 * node.top[1] + 0.3 * end[1])
-        label(ax, mid[0] - 0.08, mid[1] + 0.12, f"$a_{{t,{i}}}$", ha="right")
-    s_prev = box(ax, 7.3, 1.35, "$s_{t-1}$", "state2", w=0.9, h=0.55)
-    s_t = box(ax, 9.3, 1.35, "$s_t$", "state2", w=0.8, h=0.55)
-    c_t = box(ax, 7.3, 4.55, "$c_t$", "attention", w=0.7, h=0.55)
-    w_t = box(ax, 9.3, 3.35, "$w_t$", "output", w=0.8, h=0.5)
-    w_in = box(ax, 9.3, 0.0, "$e(w_{t-1})$", "input", w=1.1, h=0.5, fontsize=SMALL + 1)
-    arrow(ax, (6.1, 1.35), s_prev.left, color=MUTED)
-    path(ax, [s_prev.top, (7.3, 2.55), (5.6, 2.55), att.at(0.6, -1)])
-    label(ax, 7.4, 2.25, "query", ha="left")
+        mid = (0.65 * node.top[0] + 0.35 * end[0], 0.65 * node.top[1] + 0.35 * end[1])
+        label(ax, mid[0] - 0.08, mid[1], f"$a_{{t,{i}}}$", ha="right")
+    x_prev, x_t = 4.3, 6.2
+    s_prev = box(ax, x_prev, 1.35, "$s_{t-1}$", "state2", w=0.9, h=0.55)
+    s_t = box(ax, x_t, 1.35, "$s_t$", "state2", w=0.75, h=0.55)
+    c_t = box(ax, 3.6, 4.55, "$c_t$", "attention", w=0.7, h=0.55)
+    w_t = box(ax, x_t, 3.35, "$w_t$", "output", w=0.75, h=0.5)
+    w_in = box(ax, x_t, 0.0, "$e(w_{t-1})$", "input", w=1.1, h=0.5, fontsize=SMALL + 1)
+    arrow(ax, (3.45, 1.35), s_prev.left, color=MUTED)
+    path(ax, [s_prev.top, (x_prev, att.y), att.right])
+    label(ax, 3.4, att.y + 0.1, "query", va="bottom")
     arrow(ax, s_prev.right, s_t.left)
-    path(ax, [att.top, (5.1, 4.55), c_t.left])
-    label(ax, 5.2, 4.1, r"$c_t = F a_t = \sum_i a_{t,i} f_i$", ha="left")
-    path(ax, [c_t.right, (8.75, 4.55), (8.75, 1.6), s_t.at(-1, 0.6)])
-    path(ax, [c_t.right, (9.3, 4.55), w_t.top])
+    path(ax, [att.top, (att.x, c_t.y), c_t.left])
+    label(ax, att.x - 0.1, 4.1, r"$a_t = \mathrm{softmax}(u_t)$", ha="right")
+    label(ax, c_t.x, c_t.y + 0.4, r"$c_t = F a_t = \sum_i a_{t,i} f_i$", va="bottom")
+    path(ax, [c_t.right, (5.5, c_t.y), (5.5, 1.6), s_t.at(-1, 0.6)])
+    path(ax, [c_t.right, (x_t, c_t.y), w_t.top])
     arrow(ax, s_t.top, w_t.bottom)
     arrow(ax, w_in.top, s_t.bottom)
-    title(ax, dx * (S - 1) / 2, 5.1, "encoder: $F = [f_1 \\cdots f_S]$")
-    title(ax, 8.3, 5.1, "decoder, step $t$")
+    title(ax, dx * (S - 1) / 2, 5.72, "encoder: $F = [f_1 \\cdots f_S]$")
+    title(ax, 5.6, 5.72, "decoder, step $t$")
     label(ax, dx * (S - 1) / 2, -0.62, "source words (bidirectional RNN)", va="top")
-    label(ax, 4.2, 3.35, r"$a_t = \mathrm{softmax}(u_t)$", ha="right")
     return fig
 
 
