@@ -540,49 +540,57 @@ def attention_computation():
     ex = attention_example()
     D_f, S = ex["F"].shape
     cell = 0.34
-    fig, ax = canvas((-0.9, 10.2), (-1.1, 5.35))
-    # F: one column f_i per source word
+    fig, ax = canvas((-0.3, 7.15), (0.3, 7.6))
+    # top row, left: the query path s_{t-1} -> V -> r_t
+    y_q = 6.2                                   # the middle of the query row
+    _cells(ax, 0.0, y_q + 1.5 * cell, ex["s_prev"], cell)
+    label(ax, cell / 2, y_q + 1.5 * cell + 0.1, "$s_{t-1}$", va="bottom", fontsize=FONT, color="black")
+    vbox = box(ax, 1.05, y_q, "$V$", "norm", w=0.55, h=0.5)
+    arrow(ax, (cell + 0.08, y_q), vbox.left)
+    r_x, r_top = 1.6, y_q + D_f * cell / 2
+    _cells(ax, r_x, r_top, ex["r"], cell)
+    arrow(ax, vbox.right, (r_x, y_q))
+    label(ax, r_x + cell + 0.12, y_q, r"$r_t = V s_{t-1}$", ha="left", fontsize=FONT, color="black")
+    # top row, right: F, one column f_i per source word
+    f_x, f_top = 4.6, 6.9
     vmax = float(np.abs(ex["F"]).max())
     for i in range(S):
-        _cells(ax, 0.2 + i * 0.42, 2.4, ex["F"][:, i], cell, vmax)
-        label(ax, 0.2 + i * 0.42 + cell / 2, 2.4 - D_f * cell - 0.22, f"$f_{i + 1}$", va="top")
-    label(ax, 1.2, 2.75, r"$F$, one column per source word", color="black", va="bottom")
-    # query path: s_{t-1} -> V -> r_t
-    _cells(ax, 0.2, 4.75, ex["s_prev"], cell)
-    label(ax, 0.2 + cell / 2, 4.85, "$s_{t-1}$", va="bottom", fontsize=FONT, color="black")
-    vbox = box(ax, 2.3, 4.75 - 1.5 * cell, "$V$", "norm", w=0.6, h=0.5)
-    arrow(ax, (0.2 + cell + 0.1, 4.75 - 1.5 * cell), vbox.left)
-    r_top = 4.75 - 1.5 * cell + D_f * cell / 2
-    _cells(ax, 3.1, r_top, ex["r"], cell)
-    arrow(ax, vbox.right, (3.1, 4.75 - 1.5 * cell))
-    label(ax, 3.1 + cell + 0.12, 4.75 - 1.5 * cell, r"$r_t = V s_{t-1}$", ha="left", fontsize=FONT,
-          color="black")
-    # energies u_t = F^T r_t: one score per source word
-    ux = _bars(ax, 4.2, 1.7, ex["u"], scale=0.75 / float(np.abs(ex["u"]).max()))
-    label(ax, 5.07, 0.55, r"$u_t = F^{\top} r_t$", fontsize=FONT, color="black")
-    label(ax, 5.07, 0.15, r"$u_{t,i} = f_i^{\top} r_t$")
-    arrow(ax, (2.35, 1.7), (4.0, 1.7))
-    path(ax, [(3.27, r_top - D_f * cell), (3.27, 3.0), (4.5, 3.0), (4.5, 2.55)])
+        _cells(ax, f_x + i * 0.42, f_top, ex["F"][:, i], cell, vmax)
+        label(ax, f_x + i * 0.42 + cell / 2, f_top - D_f * cell - 0.2, f"$f_{i + 1}$", va="top")
+    f_right = f_x + (S - 1) * 0.42 + cell
+    label(ax, (f_x + f_right) / 2, f_top + 0.1, "$F$, one column\nper source word", color="black",
+          va="bottom")
+    # middle row: energies u_t = F^T r_t, one score per source word
+    y_u = 3.6
+    _bars(ax, 0.3, y_u, ex["u"], scale=0.75 / float(np.abs(ex["u"]).max()))
+    u_mid = 0.3 + (2 * 0.44 + 0.15)
+    label(ax, u_mid, 2.5, r"$u_t = F^{\top} r_t$", fontsize=FONT, color="black")
+    label(ax, u_mid, 2.1, r"$u_{t,i} = f_i^{\top} r_t$")
+    arrow(ax, (r_x + cell / 2, r_top - D_f * cell), (r_x + cell / 2, y_u + 0.85))
+    y_f = f_top - D_f * cell + 0.17           # F's lines leave below the r_t label
+    path(ax, [(f_x - 0.1, y_f), (2.9, y_f), (2.9, y_u + 0.85)])
     # weights a_t = softmax(u_t)
-    sm = box(ax, 7.0, 1.7, "softmax", "attention", w=1.15, h=0.5, fontsize=SMALL + 1)
-    arrow(ax, (6.4, 1.7), sm.left)
-    bar_x = _bars(ax, 7.9, 1.0, ex["a"], scale=2.2)
-    arrow(ax, sm.right, (7.8, 1.7))
-    label(ax, 8.77, 0.55, r"$a_t = \mathrm{softmax}(u_t)$", fontsize=FONT, color="black")
-    label(ax, 8.77, 0.15, r"$a_{t,i} \geq 0,\ \sum_i a_{t,i} = 1$")
+    sm = box(ax, 3.25, y_u, "softmax", "attention", w=1.2, h=0.5, fontsize=SMALL + 1)
+    arrow(ax, (2.5, y_u), sm.left)
+    a_x, y_a, a_scale = 4.25, 2.9, 2.0
+    bar_x = _bars(ax, a_x, y_a, ex["a"], scale=a_scale)
+    arrow(ax, sm.right, (a_x - 0.12, y_u))
+    a_mid = a_x + 2 * 0.44 + 0.15
+    label(ax, a_mid, 2.5, r"$a_t = \mathrm{softmax}(u_t)$", fontsize=FONT, color="black")
+    label(ax, a_mid, 2.05, r"$a_{t,i} \geq 0,\ \sum_i a_{t,i} = 1$")
     for x, a in zip(bar_x, ex["a"]):
-        label(ax, x, 1.0 + a * 2.2 + 0.05, f"{a:.2f}".lstrip("0"), va="bottom")
-    # context c_t = F a_t: the weighted average of the columns
-    c_top = 4.75
-    _cells(ax, 9.6, c_top, ex["c"], cell, vmax)
-    label(ax, 9.77, c_top + 0.1, "$c_t$", va="bottom", fontsize=FONT, color="black")
-    path(ax, [(8.77, 3.3), (8.77, 4.75 - D_f * cell / 2), (9.5, 4.75 - D_f * cell / 2)])
-    label(ax, 8.65, 4.2, r"$c_t = F a_t$", ha="right", fontsize=FONT, color="black")
-    label(ax, 8.65, 3.8, r"$= \sum_i a_{t,i} f_i$", ha="right")
-    c_mid = c_top - D_f * cell / 2     # enter c_t from the right, clear of the weight bars
-    path(ax, [(1.2, 2.4 - D_f * cell - 0.55), (1.2, -0.85), (10.1, -0.85), (10.1, c_mid),
-              (9.6 + cell + 0.03, c_mid)], color=MUTED)
-    label(ax, 5.0, -0.65, "the same $F$", color=MUTED, va="bottom")
+        label(ax, x, y_a + a * a_scale + 0.05, f"{a:.2f}".lstrip("0"), va="bottom")
+    # bottom row: the context c_t = F a_t, the weighted average of the columns
+    c_x, c_y = 4.6, 0.9
+    _cells(ax, c_x, c_y, ex["c"], cell, vmax, horizontal=True)
+    c_mid = c_y + cell / 2
+    path(ax, [(a_x - 0.1, y_a - 0.05), (a_x - 0.1, c_mid), (c_x - 0.03, c_mid)])
+    label(ax, a_x - 0.25, c_mid + 0.17, r"$c_t = F a_t$", ha="right", fontsize=FONT, color="black")
+    label(ax, a_x - 0.25, c_mid - 0.3, r"$= \sum_i a_{t,i} f_i$", ha="right")
+    c_right = c_x + D_f * cell
+    path(ax, [(f_right + 0.05, y_f), (6.95, y_f), (6.95, c_mid),
+              (c_right + 0.03, c_mid)], color=MUTED)
+    label(ax, 6.85, c_mid + 0.25, "the same $F$", color=MUTED, ha="right", va="bottom")
     return fig
 
 
