@@ -630,19 +630,20 @@ def transformer_blocks():
     post-norm X <- LN(X + MHA(X)), X <- LN(X + F(X)) and pre-norm X <- X + MHA(LN(X)),
     X <- X + F(LN(X))."""
     gap = 0.85
-    fig, ax = canvas((-1.2, 9.8), (-0.45, 7 * gap + 1.0))
+    w, side = 1.7, 1.15
+    fig, ax = canvas((-0.45, 6.75), (-0.45, 7 * gap + 1.0))
     post = [("io", "$X$"), ("branch",), ("box", "MHA", "attention"), ("add",), ("box", "LN", "norm"),
             ("branch",), ("box", "$F$ (MLP)", "mlp"), ("add",), ("box", "LN", "norm"), ("io", "$X$")]
     pre = [("io", "$X$"), ("branch",), ("box", "LN", "norm"), ("box", "MHA", "attention"), ("add",),
            ("branch",), ("box", "LN", "norm"), ("box", "$F$ (MLP)", "mlp"), ("add",), ("io", "$X$")]
     for x, layers, name, sub1, sub2 in (
-            (1.3, post, "post-norm (original)", r"$\mathrm{LN}(X + \mathrm{MHA}(X))$", r"$\mathrm{LN}(X + F(X))$"),
-            (6.6, pre, "pre-norm", r"$X + \mathrm{MHA}(\mathrm{LN}(X))$", r"$X + F(\mathrm{LN}(X))$")):
-        _stack(ax, x, layers, gap=gap)
-        title(ax, x + 0.4, 7 * gap + 0.7, name)
-        label(ax, x - 1.45, 2 * gap, sub1, rotation=90)
-        label(ax, x - 1.45, 5 * gap, sub2, rotation=90)
-        label(ax, x + 1.65, 0.55, "residual", ha="left")
+            (0.95, post, "post-norm (original)", r"$\mathrm{LN}(X + \mathrm{MHA}(X))$", r"$\mathrm{LN}(X + F(X))$"),
+            (4.85, pre, "pre-norm", r"$X + \mathrm{MHA}(\mathrm{LN}(X))$", r"$X + F(\mathrm{LN}(X))$")):
+        _stack(ax, x, layers, gap=gap, w=w, side=side)
+        title(ax, x + 0.3, 7 * gap + 0.7, name)
+        label(ax, x - w / 2 - 0.3, 2 * gap, sub1, rotation=90)
+        label(ax, x - w / 2 - 0.3, 5 * gap, sub2, rotation=90)
+        label(ax, x + side + 0.22, 1.5 * gap, "residual", rotation=90)
     return fig
 
 
