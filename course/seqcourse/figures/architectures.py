@@ -660,25 +660,25 @@ def decoder_block():
     r"""A decoder block with cross-attention, in the pre-norm order of seqmodels' DecoderBlock:
     masked self-attention (causal mask M), cross-attention to the encoder output C (queries from
     X, keys and values from C), position-wise MLP F, each with LN and a residual."""
-    fig, ax = canvas((-3.9, 4.7), (-0.45, 10 * 0.8 + 1.0))
+    fig, ax = canvas((-2.95, 3.95), (-0.45, 10 * 0.8 + 1.0))
     layers = [("io", "$X$ (decoder input)"), ("branch",), ("box", "LN", "norm"),
               ("box", "masked self-attention", "attention"), ("add",), ("branch",), ("box", "LN", "norm"),
               ("box", "cross-attention", "attention"), ("add",), ("branch",), ("box", "LN", "norm"),
               ("box", "$F$ (MLP)", "mlp"), ("add",), ("io", "$X$ (to the next block)")]
-    nodes = _stack(ax, 2.0, layers, gap=0.8, w=2.9, side=1.9)
+    nodes = _stack(ax, 2.0, layers, gap=0.8, w=3.0, side=1.75)
     masked, cross = nodes[3], nodes[7]
     # encoder output C: keys and values of the cross-attention
-    enc = box(ax, -2.6, cross.y, "encoder\noutput $C$", "state", w=1.7, h=0.9, fontsize=SMALL + 1)
+    enc = box(ax, -1.85, cross.y, "encoder\noutput $C$", "state", w=1.5, h=0.9, fontsize=SMALL + 1)
     arrow(ax, enc.right, cross.left, lw=1.8)
-    label(ax, -0.85, cross.y + 0.25, "$K, V$", ha="center", va="bottom", fontsize=SMALL)
-    label(ax, 2.3, cross.y - 0.42, "$Q$", ha="left", fontsize=SMALL)
-    label(ax, -2.6, cross.y - 0.6, "(no mask: all of\nthe source is known)", va="top")
+    label(ax, -0.32, cross.y + 0.12, "$K, V$", ha="center", va="bottom", fontsize=SMALL)
+    label(ax, 2.15, cross.y - 0.42, "$Q$", ha="left", fontsize=SMALL)
+    label(ax, -1.85, cross.y - 0.6, "(no mask: all of\nthe source is known)", va="top")
     # the causal mask of the self-attention
-    _mask_inset(ax, -2.5, masked.y + 0.45)
-    arrow(ax, (-1.5, masked.y), masked.left, color=MUTED)
-    label(ax, -2.06, masked.y + 0.55, "$M$", fontsize=FONT, color="black", va="bottom")
-    label(ax, -2.06, masked.y - 0.55, r"grey: $-\infty$" + "\n(the future)", va="top")
-    label(ax, 0.4, 10 * 0.8 + 0.7, "one decoder block (pre-norm, as seqmodels' DecoderBlock)", color=FORWARD)
+    _mask_inset(ax, -2.29, masked.y + 0.45)
+    arrow(ax, (-1.29, masked.y), masked.left, color=MUTED)
+    label(ax, -1.85, masked.y + 0.55, "$M$", fontsize=FONT, color="black", va="bottom")
+    label(ax, -1.85, masked.y - 0.55, r"grey: $-\infty$" + "\n(the future)", va="top")
+    label(ax, 0.5, 10 * 0.8 + 0.7, "one pre-norm decoder block (seqmodels' DecoderBlock)", color=FORWARD)
     return fig
 
 
