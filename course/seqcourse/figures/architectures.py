@@ -687,7 +687,7 @@ def kv_cache(t: int = 5, d: int = 4):
     x_t is fed; its k_t, v_t are appended to the cached K, V of positions 1..t-1, and its query q_t
     attends to all t keys: softmax(q_t K^T / sqrt(l)) V."""
     cell = 0.36
-    fig, ax = canvas((-1.2, 9.8), (-1.6, 4.75))
+    fig, ax = canvas((-0.25, 7.2), (-2.1, 4.75))
 
     def matrix(x0, top, name, new_color):
         for i in range(t):
@@ -695,33 +695,32 @@ def kv_cache(t: int = 5, d: int = 4):
                 ax.add_patch(Rectangle((x0 + j * cell, top - (i + 1) * cell), cell, cell,
                                        fc=new_color if i == t - 1 else COLORS["norm"], ec=FORWARD,
                                        lw=0.7, zorder=2))
-            label(ax, x0 - 0.1, top - (i + 0.5) * cell, str(i + 1), ha="right")
+            label(ax, x0 - 0.08, top - (i + 0.5) * cell, str(i + 1), ha="right")
         label(ax, x0 + d * cell / 2, top + 0.12, name, va="bottom", fontsize=FONT, color="black")
         return x0 + d * cell, top - t * cell
 
-    top = 3.3
-    k_right, bottom = matrix(1.4, top, "cache $K$", COLORS["state"])
-    v_right, _ = matrix(6.6, top, "cache $V$", COLORS["state2"])
-    k_mid, v_mid = 1.4 + d * cell / 2, 6.6 + d * cell / 2
-    label(ax, 0.75, top - (t - 1) * cell / 2, "positions\n$1..t-1$:\nstored", ha="right", va="center")
-    xt = box(ax, 4.6, -1.15, "new token $x_t$ only", "input", w=2.4, h=0.5, fontsize=SMALL + 1)
+    top, x_k, x_v, mid = 3.3, 0.35, 5.25, 3.5
+    k_right, bottom = matrix(x_k, top, "cache $K$", COLORS["state"])
+    v_right, _ = matrix(x_v, top, "cache $V$", COLORS["state2"])
+    k_mid, v_mid = x_k + d * cell / 2, x_v + d * cell / 2
+    xt = box(ax, mid, -1.15, "new token $x_t$ only", "input", w=2.45, h=0.5, fontsize=SMALL + 1)
     # its key and value are appended as row t; its query attends to all t keys
-    path(ax, [xt.at(-0.6, 1), (xt.x - 0.72, -0.55), (k_mid, -0.55), (k_mid, bottom - 0.05)])
+    path(ax, [xt.at(-0.6, 1), (xt.x - 0.74, -0.55), (k_mid, -0.55), (k_mid, bottom - 0.05)])
     label(ax, k_mid + 0.1, -0.2, "$k_t$", ha="left", fontsize=FONT, color="black")
-    path(ax, [xt.at(0.6, 1), (xt.x + 0.72, -0.55), (v_mid, -0.55), (v_mid, bottom - 0.05)])
+    path(ax, [xt.at(0.6, 1), (xt.x + 0.74, -0.55), (v_mid, -0.55), (v_mid, bottom - 0.05)])
     label(ax, v_mid - 0.1, -0.2, "$v_t$", ha="right", fontsize=FONT, color="black")
     label(ax, k_mid - 0.1, bottom - 0.15, "new row $t$", ha="right", va="top")
     label(ax, v_mid + 0.1, bottom - 0.15, "new row $t$", ha="left", va="top")
-    q = box(ax, 4.6, 0.55, "$q_t$", "input", w=0.6, h=0.45)
+    q = box(ax, mid, 0.55, "$q_t$", "input", w=0.6, h=0.45)
     arrow(ax, xt.top, q.bottom)
-    att = box(ax, 4.6, 2.2, r"$\mathrm{softmax}(q_t K^{\top}/\sqrt{\ell})$", "attention", w=2.6, h=0.55,
+    att = box(ax, mid, 2.2, r"$\mathrm{softmax}(q_t K^{\top}/\sqrt{\ell})$", "attention", w=2.45, h=0.55,
               fontsize=SMALL + 1)
     arrow(ax, q.top, att.bottom)
     arrow(ax, (k_right + 0.05, 2.2), att.left)
-    label(ax, 4.6, 1.55, "1 query, $t$ keys", ha="center")
-    out = box(ax, 4.6, 4.1, r"$o_t = a V$", "attention", w=1.4, h=0.5, fontsize=SMALL + 1)
+    label(ax, mid, 1.55, "1 query, $t$ keys", ha="center")
+    out = box(ax, mid, 4.1, r"$o_t = a V$", "attention", w=1.4, h=0.5, fontsize=SMALL + 1)
     arrow(ax, att.top, out.bottom)
-    label(ax, 4.7, 3.15, r"$a$ ($1 \times t$)", ha="left")
-    path(ax, [(v_right, top - cell / 2), (v_right + 0.35, top - cell / 2), (v_right + 0.35, 4.1), out.right])
-    label(ax, 9.7, -1.15, "attention per layer: $O(td)$\ninstead of $O(t^2 d)$", ha="right", va="center")
+    label(ax, mid + 0.1, 3.15, r"$a$ ($1 \times t$)", ha="left")
+    path(ax, [(v_right, top - cell / 2), (v_right + 0.3, top - cell / 2), (v_right + 0.3, 4.1), out.right])
+    label(ax, mid, -1.6, "attention per layer: $O(td)$ instead of $O(t^2 d)$", va="top")
     return fig
