@@ -29,9 +29,9 @@ EXPECTED = {
                  r"$W_{hn} h_{t-1} + b_{hn}$", r"$W_{xn} x_t + b_{xn}$",
                  r"$h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$"],
     "bidirectional_rnn": [r"$\overrightarrow{h}_0$", r"$\overleftarrow{h}_3$", "$x_0$", "$y_3$"],
-    "stacked_rnn": ["$h^{(1)}_0$", "$h^{(3)}_3$", "$W^{(2)}_{xh}$", "$W^{(1)}_{hh}$", "$x_0$",
-                    "$y_3$", "layer 3"],
-    "encoder_decoder": ["$c$", "$h_4$", "$s_1$", "$s_3$", "$x_1$", "$w_1$", "<bos>", "encoder",
+    "stacked_rnn": ["$h^{(1)}_0$", "$h^{(3)}_2$", "$W^{(2)}_{xh}$", "$W^{(1)}_{hh}$", "$x_0$",
+                    "$y_2$", "layer 3"],
+    "encoder_decoder": ["$c$", "$h_3$", "$s_1$", "$s_3$", "$x_1$", "$w_1$", "<bos>", "encoder",
                         "decoder"],
     "encoder_decoder_attention": ["$f_1$", "$f_4$", "$s_{t-1}$", "$s_t$", "$c_t$", "$w_t$",
                                   "$a_{t,1}$", "attention"],
@@ -46,8 +46,26 @@ EXPECTED = {
 }
 
 
+PHONE_COLUMN_PX = 342   # a figure's widest on a phone (390 px viewport): the book's column there
+
+
 def texts(fig: Figure) -> list[Text]:
     return [t for t in fig.findobj(Text) if t.get_text()]
+
+
+def drawn_texts(fig: Figure):
+    """(text, window extent in px) of every visible non-empty text, the figure drawn at DPI."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    shown = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return [(t, t.get_window_extent(renderer)) for t in shown], renderer
+
+
+def _inside(inner, outer, tol=1.0):
+    return (inner.x0 >= outer.x0 - tol and inner.x1 <= outer.x1 + tol
+            and inner.y0 >= outer.y0 - tol and inner.y1 <= outer.y1 + tol)
 
 
 def png_size(fig: Figure) -> tuple[int, int]:
@@ -72,10 +90,46 @@ def test_figure_has_the_chapter_symbols_and_fits_the_column(name):
     shown = [t.get_text() for t in texts(fig)]
     missing = [s for s in EXPECTED[name] if not any(s in text for text in shown)]
     assert not missing, f"{name} lacks {missing}; it shows {shown}"
-    assert width <= 690, f"{name} is {width} px wide: it would be scaled down in a 700 px column"
+    phone_px = arch.SMALL * arch.DPI / 72 * min(1, PHONE_COLUMN_PX / width)
+    assert phone_px >= 10, (f"{name} is {width} px wide: on a {PHONE_COLUMN_PX} px phone column its "
+                            f"{arch.SMALL} pt text is {phone_px:.1f} px tall")
     assert height <= 700
     small = [(t.get_text(), t.get_fontsize()) for t in texts(fig) if t.get_fontsize() < arch.SMALL]
     assert not small, f"text below {arch.SMALL} pt: {small}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_no_two_texts_of_a_figure_overlap(name):
+    extents, _ = drawn_texts(getattr(arch, name)())
+    tol = 1.0     # px: texts that only touch do not collide
+    clashes = []
+    for k, (a, ea) in enumerate(extents):
+        for b, eb in extents[k + 1:]:
+            if (min(ea.x1, eb.x1) - max(ea.x0, eb.x0) > tol
+                    and min(ea.y1, eb.y1) - max(ea.y0, eb.y0) > tol):
+                clashes.append((a.get_text(), b.get_text()))
+    assert not clashes, f"{name}: overlapping texts {clashes}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_text_in_a_box_fits_the_box(name):
+    """A centred text whose anchor lies in a box or operator circle stays inside it."""
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    fig = getattr(arch, name)()
+    extents, renderer = drawn_texts(fig)
+    shapes = [p.get_window_extent(renderer) for p in fig.findobj(lambda o: isinstance(o, (FancyBboxPatch, Circle)))]
+    overruns = []
+    for text, extent in extents:
+        if text.get_ha() != "center" or text.get_va() != "center":
+            continue
+        anchor = text.get_transform().transform(text.get_position())
+        holders = [s for s in shapes if s.contains(*anchor)]
+        if holders:
+            holder = min(holders, key=lambda s: s.width * s.height)
+            if not _inside(extent, holder):
+                overruns.append(text.get_text())
+    assert not overruns, f"{name}: text overruns its box: {overruns}"
 
 
 def test_transformer_panels_place_layer_norm_differently():
