@@ -13,6 +13,100 @@
 (function () {
   "use strict";
 
+  // Where a displayed formula may break. MathJax 4 breaks a formula that is too wide at any
+  // operator, even inside brackets and between a function and its argument: on a phone
+  // "\rho_k(w, h)" became "\rho_k" and "(w, h)" on two lines, and "+=" split into "+" and "=".
+  // As TeX does for inline formulas, a break is allowed only at a relation or a binary operator
+  // at the top level of the formula (or of a table cell), outside every bracket, and at a
+  // space there (\qquad between two equations); every other operator gets linebreak="nobreak".
+  // The filter runs on each formula's MathML as the TeX input makes it, before layout.
+  function markBreakPoints(args) {
+    const mj = window.MathJax, tree = mj._ && mj._.core && mj._.core.MmlTree && mj._.core.MmlTree.MmlNode;
+    if (!tree) return;
+    const TEX = tree.TEXCLASS;
+    // a row whose own children are laid out side by side, where a break could go
+    const transparent = {mrow: true, mstyle: true, mpadded: true, mphantom: false};
+    // Brackets as TeX's classes mark them, and by their character where TeX does not
+    // (\Big( is an ordinary symbol to TeX); | and \| open and close a norm in turn.
+    const OPENS = "([{\u27e8\u2308\u230a", CLOSES = ")]}\u27e9\u2309\u230b", BARS = "|\u2016\u2225";
+    const operator = function (node) { return node && (node.texClass === TEX.BIN || node.texClass === TEX.REL); };
+    // A space of a quad or more at the top level separates two equations ("a = b, \\qquad c = d")
+    // or an equation and its condition. Such a formula breaks at those spaces, and inside one of
+    // its parts only if that part is long (LONG_PART symbols) and might not fit a line alone:
+    // MathJax, left to itself, breaks "a = b, c = d" before the second "=", leaving "c" behind.
+    const LONG_PART = 28;
+    const wideSpace = function (node) {
+      if (!node.isKind("mspace")) return false;
+      const width = String(node.attributes.get("width") || "");
+      return /em$/.test(width) && parseFloat(width) >= 1;
+    };
+    const symbols = function (node) {
+      let n = 0;
+      node.walkTree(function (leaf) { if (leaf.isToken) n++; });
+      return n;
+    };
+    // For each child of a row: whether it lies in a short part between wide spaces.
+    function inShortPart(children) {
+      const short = new Array(children.length).fill(false);
+      if (!children.some(wideSpace)) return short;
+      let start = 0;
+      for (let i = 0; i <= children.length; i++) {
+        if (i === children.length || wideSpace(children[i])) {
+          const size = children.slice(start, i).reduce(function (n, c) { return n + symbols(c); }, 0);
+          for (let j = start; j < i; j++) short[j] = size < LONG_PART;
+          start = i + 1;
+        }
+      }
+      return short;
+    }
+    const SCRIPTED = {msub: true, msup: true, msubsup: true};
+    function base(node) {
+      while (node && SCRIPTED[node.kind]) node = node.childNodes[0];
+      return node && node.isKind && node.isKind("mo") ? node : null;
+    }
+    function visit(node, top) {
+      if (!node || !node.childNodes) return;
+      if (node.kind === "mtd" || node.kind === "math") top = true;
+      const children = node.childNodes.filter(function (child) { return child && child.isKind; });
+      const short = top ? inShortPart(children) : [];
+      let afterSpace = false;   // a wide space passed, and no relation since
+      const open = [];   // the brackets open at this point of the row
+      let previous = null;
+      children.forEach(function (child, i) {
+        const isRow = child.isInferred || (transparent[child.kind] && !child.texClass);
+        const bracket = base(child);   // "(W)_w": the bracket is the base of a subscript
+        if (bracket) {
+          const cls = bracket.texClass, text = bracket.getText();
+          const bar = BARS.includes(text) && cls !== TEX.REL;
+          if (bar && open[open.length - 1] === text) open.pop();
+          else if (bar || cls === TEX.OPEN || OPENS.includes(text)) open.push(text);
+          else if ((cls === TEX.CLOSE || CLOSES.includes(text)) && open.length) open.pop();
+        }
+        if (child.isKind("mo")) {
+          // "+=" (\mathrel{+}=): no break between the two halves of one relation; nor before the
+          // first relation of a part after a wide space ("..., \qquad c = d": not after "c")
+          const first = afterSpace && open.length === 0 && child.texClass === TEX.REL;
+          if (first) afterSpace = false;
+          const ok = top && !short[i] && open.length === 0 && operator(child) && !operator(previous) && !first;
+          if (!ok) child.attributes.set("linebreak", "nobreak");
+        } else if (child.isKind("mspace")) {
+          if (wideSpace(child) && open.length === 0) afterSpace = true;
+          if (!(top && open.length === 0 && (wideSpace(child) || !short[i]))) child.attributes.set("linebreak", "nobreak");
+        }
+        visit(child, top && open.length === 0 && isRow && !short[i]);
+        previous = child;
+      });
+    }
+    visit(args.data.root, true);   // args.data: the TeX parser's options, with the tree in .root
+  }
+  window.MathJax = window.MathJax || {};
+  window.MathJax.startup = window.MathJax.startup || {};
+  window.MathJax.startup.ready = function () {
+    MathJax.startup.defaultReady();
+    const tex = MathJax.startup.document.inputJax.find(function (jax) { return jax.name === "TeX"; });
+    if (tex) tex.postFilters.add(markBreakPoints, 50);
+  };
+
   function openLightbox(img) {
     const overlay = document.createElement("div");
     overlay.className = "course-lightbox";
