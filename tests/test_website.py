@@ -221,7 +221,7 @@ FORMULAS_JS = r"""() => {
   const tex = new Map();
   const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
   if (doc && doc.math) for (const item of Array.from(doc.math)) tex.set(item.typesetRoot, item.math);
-  const wide = [];
+  const wide = [], cut = [], overlapping = [];
   for (const box of document.querySelectorAll('.bd-article div.math')) {
     const container = box.querySelector('mjx-container');
     const math = container && container.querySelector(':scope > mjx-math');
@@ -229,12 +229,31 @@ FORMULAS_JS = r"""() => {
     const style = getComputedStyle(box);
     const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const need = math.getBoundingClientRect().width;
+    const name = (tex.get(container) || box.textContent).replace(/\s+/g, ' ').trim();
+    // Where the characters are drawn (a box can be narrower than what it draws): a line of a
+    // broken formula centred in a column narrower than itself starts left of the box, where no
+    // scrolling reaches it; cells of one row of a table are drawn over each other when MathJax
+    // breaks a cell.
+    const extent = el => {
+      let lo = Infinity, hi = -Infinity;
+      for (const c of el.querySelectorAll('mjx-c')) {
+        const r = c.getBoundingClientRect();
+        if (r.width > 0) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); }
+      }
+      return [lo, hi];
+    };
+    const left = box.getBoundingClientRect().left + parseFloat(style.paddingLeft);
+    if (extent(math)[0] < left - 1.5) cut.push(name);
+    for (const row of math.querySelectorAll('mjx-mtr, mjx-mlabeledtr')) {
+      const cells = Array.from(row.querySelectorAll(':scope > mjx-mtd')).map(extent)
+                         .filter(([lo, hi]) => hi > lo).sort((a, b) => a[0] - b[0]);
+      if (cells.some((c, i) => i > 0 && cells[i - 1][1] > c[0] + 1.5)) { overlapping.push(name); break; }
+    }
     if (need <= room + 1.5) continue;
-    wide.push({tex: (tex.get(container) || box.textContent).replace(/\s+/g, ' ').trim(),
-               need: Math.round(need), room: Math.round(room),
+    wide.push({tex: name, need: Math.round(need), room: Math.round(room),
                faded: !!box.querySelector('.course-scrolls') || box.classList.contains('course-scrolls')});
   }
-  return wide;
+  return {wide, cut, overlapping};
 }"""
 
 # An inline formula whose following comma (or full stop...) starts the next line.
@@ -529,7 +548,8 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         clipped = page.evaluate(CLIPPED_JS)
         noise = page.evaluate(NOISE_JS)
         downloads = page.evaluate(DOWNLOADS_JS)
-        wide_formulas = page.evaluate(FORMULAS_JS)
+        formulas = page.evaluate(FORMULAS_JS)
+        wide_formulas = formulas["wide"]
         split_punctuation = page.evaluate(PUNCTUATION_JS)
         if TAKE_SCREENSHOTS:
             target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
@@ -584,6 +604,12 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
                             f"outside a scroll box: {layout['wide']}")
         if layout["under"]:
             problems.append(f"{where}: under the sidebar: {layout['under']}")
+    if formulas["cut"]:
+        problems.append(f"{where}: formulas with a line starting left of their box, out of reach: "
+                        + "; ".join(t[:70] for t in formulas["cut"]))
+    if formulas["overlapping"]:
+        problems.append(f"{where}: formulas whose table cells overlap: "
+                        + "; ".join(t[:70] for t in formulas["overlapping"]))
     for formula in wide_formulas:
         if not formula["faded"]:
             problems.append(f"{where}: a formula wider than its column ({formula['need']} px in "
@@ -641,19 +667,19 @@ def test_formulas_are_broken_again_when_the_width_changes(site_url, browser):
         settled(page, "() => !!(window.MathJax && MathJax.startup && MathJax.startup.promise)")
         page.evaluate("() => MathJax.startup.promise")
         page.wait_for_timeout(500)
-        assert page.evaluate(FORMULAS_JS) == []
+        assert page.evaluate(FORMULAS_JS)["wide"] == []
         laptop_lines = page.evaluate(lines)
         page.set_viewport_size({"width": WIDTHS["phone"][0], "height": 900})
         settled(page, f"() => ({lines})() > {laptop_lines}")
         page.wait_for_timeout(800)    # the refit after the re-render
-        narrowed = [f["tex"] for f in page.evaluate(FORMULAS_JS)]
+        narrowed = [f["tex"] for f in page.evaluate(FORMULAS_JS)["wide"]]
         allowed = UNBREAKABLE[page_name]
         assert narrowed and all(any(t.startswith(a) for a in allowed) for t in narrowed), \
             f"too wide after narrowing to the phone's width: {narrowed}"
         page.set_viewport_size({"width": WIDTHS["laptop"][0], "height": 900})
         settled(page, f"() => ({lines})() <= {laptop_lines}")
         page.wait_for_timeout(800)
-        assert page.evaluate(FORMULAS_JS) == [], "too wide after widening back"
+        assert page.evaluate(FORMULAS_JS)["wide"] == [], "too wide after widening back"
         assert not errors, errors
     finally:
         context.close()
