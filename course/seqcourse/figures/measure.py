@@ -89,6 +89,8 @@ def measure(chapter: Path, out: Path) -> list[dict]:
     def show_diagram(fig):
         record(architectures.png(fig), smallest_text_pt(fig), architectures.DPI)
 
+    plt.close("all")   # a chapter starts with no figure open (a caller's would be counted as its own)
+    saved = plt.show, IPython.display.display, architectures.show
     plt.show = show
     IPython.display.display = display
     architectures.show = show_diagram
@@ -101,6 +103,7 @@ def measure(chapter: Path, out: Path) -> list[dict]:
             show()
     finally:
         os.chdir(here)
+        plt.show, IPython.display.display, architectures.show = saved
     return found
 
 
