@@ -143,7 +143,11 @@ LAYOUT_JS = r"""() => {
     if (el.closest('mjx-assistive-mml')) continue;   // MathJax's off-screen copy for screen readers
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0 || !outside(r) || !shown(el)) continue;
-    if (clipper(el)) continue;   // scrolls inside its own box
+    // Prose (a caption, a paragraph, a list item) must wrap to the column; a scroll box is
+    // excuse enough for code, output, a table or a formula, not for a sentence that a reader
+    // would have to scroll sideways (a caption with a long formula widened its figure so).
+    const prose = el.matches('figcaption, p, li, dt, dd') && !el.closest('pre, table, .cell_output pre');
+    if (!prose && clipper(el)) continue;   // scrolls inside its own box
     let parent = el.parentElement, inside = false;
     while (parent && parent !== column) {
       if (reported.has(parent)) { inside = true; break; }

@@ -13,13 +13,13 @@
 (function () {
   "use strict";
 
-  // Where a displayed formula may break. MathJax 4 breaks a formula that is too wide at any
-  // operator, even inside brackets and between a function and its argument: on a phone
+  // Where a displayed formula may break. MathJax 4 breaks a displayed formula that is too wide
+  // at any operator, even inside brackets and between a function and its argument: on a phone
   // "\rho_k(w, h)" became "\rho_k" and "(w, h)" on two lines, and "+=" split into "+" and "=".
-  // As TeX does for inline formulas, a break is allowed only at a relation or a binary operator
-  // at the top level of the formula (or of a table cell), outside every bracket, and at a
-  // space there (\qquad between two equations); every other operator gets linebreak="nobreak".
-  // The filter runs on each formula's MathML as the TeX input makes it, before layout.
+  // Here a break is allowed only at a relation or a binary operator at the top level of the
+  // formula (or of a table cell), outside every bracket, and at a wide space there (\qquad
+  // between two equations); every other operator gets linebreak="nobreak". The filter runs on
+  // each displayed formula's MathML as the TeX input makes it, before layout.
   function markBreakPoints(args) {
     const mj = window.MathJax, tree = mj._ && mj._.core && mj._.core.MmlTree && mj._.core.MmlTree.MmlNode;
     if (!tree) return;
@@ -97,6 +97,9 @@
         previous = child;
       });
     }
+    // Inline formulas keep MathJax's own rule, which is TeX's (any top-level operator, brackets
+    // or not): a caption's formula unbreakable inside its brackets widened the whole figure.
+    if (!(args.math && args.math.display)) return;
     visit(args.data.root, true);   // args.data: the TeX parser's options, with the tree in .root
   }
   window.MathJax = window.MathJax || {};
