@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from seqcourse.figures import architectures as arch
+from seqcourse.figures import measure
 
 # Symbols each figure must show (each inside some text of the figure), as the chapters write them.
 EXPECTED = {
@@ -44,9 +45,6 @@ EXPECTED = {
     "kv_cache": ["cache $K$", "cache $V$", "$q_t$", "$k_t$", "$v_t$", "new token $x_t$ only",
                  r"$\mathrm{softmax}(q_t K^{\top}/\sqrt{\ell})$"],
 }
-
-
-PHONE_COLUMN_PX = 342   # a figure's widest on a phone (390 px viewport): the book's column there
 
 
 def texts(fig: Figure) -> list[Text]:
@@ -90,9 +88,9 @@ def test_figure_has_the_chapter_symbols_and_fits_the_column(name):
     shown = [t.get_text() for t in texts(fig)]
     missing = [s for s in EXPECTED[name] if not any(s in text for text in shown)]
     assert not missing, f"{name} lacks {missing}; it shows {shown}"
-    phone_px = arch.SMALL * arch.DPI / 72 * min(1, PHONE_COLUMN_PX / width)
-    assert phone_px >= 10, (f"{name} is {width} px wide: on a {PHONE_COLUMN_PX} px phone column its "
-                            f"{arch.SMALL} pt text is {phone_px:.1f} px tall")
+    phone_px = measure.on_phone(width, arch.SMALL, arch.DPI)
+    assert phone_px >= measure.MIN_TEXT_PX, (f"{name} is {width} px wide: on a {measure.PHONE_COLUMN_PX} px "
+                                             f"phone column its {arch.SMALL} pt text is {phone_px:.1f} px tall")
     assert height <= 700
     small = [(t.get_text(), t.get_fontsize()) for t in texts(fig) if t.get_fontsize() < arch.SMALL]
     assert not small, f"text below {arch.SMALL} pt: {small}"

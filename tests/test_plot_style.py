@@ -2,7 +2,8 @@
 
 A figure is shown at most 342 px wide at a 390 px viewport and at its natural size on a laptop.
 The book style (course/seqcourse/figures/book.mplstyle) sets text no smaller than MIN_TEXT_PT and
-plots at most MAX_PLOT_WIDTH_IN wide, so the smallest text stays >= 10 px on a phone; these
+plots at most MAX_PLOT_WIDTH_IN wide (both from seqcourse.figures.measure), so the smallest
+text stays >= 10 px on a phone; these
 tests keep the chapters to it, and test seqcourse.figures.measure, the tool that measures a
 chapter's real figures (the browser test measures them once more on the built site).
 """
@@ -22,8 +23,7 @@ from seqcourse.figures import measure  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((REPO / "book" / "chapters").glob("*.md"))
 STYLE = REPO / "course" / "seqcourse" / "figures" / "book.mplstyle"
-MIN_TEXT_PT = 10.5
-MAX_PLOT_WIDTH_IN = 4.9
+MIN_TEXT_PT, MAX_PLOT_WIDTH_IN = measure.PLOT_TEXT_PT, measure.MAX_PLOT_WIDTH_IN
 SIZE_KEYS = ["font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
              "ytick.labelsize", "legend.fontsize", "legend.title_fontsize", "figure.titlesize"]
 

@@ -46,6 +46,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from seqcourse.figures import measure
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +65,7 @@ MIN_SCALE = 0.8   # a figure drawn smaller than this must be click-to-enlarge
 # test_figures.py keeps smaller sizes out of the chapters) and the smallest it may become on
 # screen: a figure shown below TEXT_SCALE of its natural width takes that text under MIN_TEXT_PX.
 # (The architecture diagrams go down to 10 pt; test_figures.py sizes each for a phone directly.)
-MIN_TEXT_PT, MIN_TEXT_PX, FIGURE_DPI = 10.5, 10.0, 100
+MIN_TEXT_PT, MIN_TEXT_PX, FIGURE_DPI = measure.PLOT_TEXT_PT, measure.MIN_TEXT_PX, 100
 TEXT_SCALE = MIN_TEXT_PX / (MIN_TEXT_PT * FIGURE_DPI / 72)
 
 # Text a reader sees, without code, math output and scripts; then TeX that should have been

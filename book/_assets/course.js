@@ -25,7 +25,7 @@
     if (!tree) return;
     const TEX = tree.TEXCLASS;
     // a row whose own children are laid out side by side, where a break could go
-    const transparent = {mrow: true, mstyle: true, mpadded: true, mphantom: false};
+    const transparent = {mrow: true, mstyle: true, mpadded: true};
     // Brackets as TeX's classes mark them, and by their character where TeX does not
     // (\Big( is an ordinary symbol to TeX); | and \| open and close a norm in turn.
     const OPENS = "([{\u27e8\u2308\u230a", CLOSES = ")]}\u27e9\u2309\u230b", BARS = "|\u2016\u2225";

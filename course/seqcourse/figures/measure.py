@@ -21,8 +21,14 @@ import sys
 import time
 from pathlib import Path
 
+# The book's rule for figures, with its one home here (book.mplstyle, architectures.py and the
+# tests follow it): on a phone a figure is at most PHONE_COLUMN_PX wide, and its smallest text
+# must stay >= MIN_TEXT_PX there; a plot's text is >= PLOT_TEXT_PT, so a plot may be at most
+# MAX_PLOT_WIDTH_IN wide (at 100 dpi).
 PHONE_COLUMN_PX = 342   # a figure's width at a 390 px viewport (the browser test's phone)
 MIN_TEXT_PX = 10.0      # the smallest text a reader should meet on screen
+PLOT_TEXT_PT = 10.5
+MAX_PLOT_WIDTH_IN = 4.9
 
 
 def smallest_text_pt(fig) -> float | None:
