@@ -192,8 +192,10 @@ SLOW_PAGE = FRONT_MATTER + textwrap.dedent(r"""
     # A slow page
 
     ```{code-cell} python3
+    import os
     import time
 
+    FULL = os.environ.get("SEQ_FULL") == "1"
     time.sleep(4)
     print("slept")
     ```
@@ -203,7 +205,7 @@ SLOW_PAGE = FRONT_MATTER + textwrap.dedent(r"""
 @pytest.mark.parametrize("full", [False, True], ids=["default", "SEQ_FULL=1"])
 def test_cell_time_limit_fits_the_full_runs(tmp_path, mathjax, monkeypatch, full):
     """The configured per-cell limit stops a default build; SEQ_FULL=1 (minutes per cell) lifts it."""
-    book = make_book(tmp_path, mathjax, "slow", SLOW_PAGE)
+    book = make_book(tmp_path, mathjax, "chapters/rnn_bptt", SLOW_PAGE)   # a chapter name: it gets the note
     config = yaml.safe_load((book / "_config.yml").read_text(encoding="utf-8"))
     config["execute"]["timeout"] = 2
     (book / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -212,6 +214,9 @@ def test_cell_time_limit_fits_the_full_runs(tmp_path, mathjax, monkeypatch, full
     log = result.stdout + result.stderr
     if full:
         assert result.returncode == 0, f"SEQ_FULL=1 should allow a slow cell:\n{log[-4000:]}"
+        # A chapter with larger runs says that its text was checked against the default runs.
+        page = (book / "_build" / "html" / "chapters" / "rnn_bptt.html").read_text(encoding="utf-8")
+        assert "built with SEQ_FULL=1" in page and "course-full-build" in page
     else:
-        assert result.returncode != 0 and "slow" in log and "timed out" in log.lower(), \
+        assert result.returncode != 0 and "rnn_bptt" in log and "timed out" in log.lower(), \
             f"the 2 s limit should stop the 4 s cell:\n{log[-4000:]}"

@@ -17,6 +17,9 @@
 * Cell time limit: `execute.timeout` in _config.yml (600 s) is sized for the small default runs. The
   larger runs of `SEQ_FULL=1` train for longer in one cell (8 epochs of three seeds in the
   seq2seq chapter), so that build allows `FULL_CELL_TIMEOUT` per cell instead.
+* A SEQ_FULL=1 build marks every chapter that reads SEQ_FULL with a note under its title: the prose
+  was checked against the default runs' output, and a larger run prints other numbers, which the
+  text's reading of them may not match.
 """
 from __future__ import annotations
 
@@ -49,8 +52,33 @@ FULL_CELL_TIMEOUT = 3 * 3600  # seconds per cell in a SEQ_FULL=1 build
 def allow_full_runs(app: Sphinx, config) -> None:
     """A SEQ_FULL=1 build gets a per-cell limit its larger runs fit in (MyST-NB reads it later,
     at builder-inited)."""
-    if os.environ.get("SEQ_FULL") == "1" and 0 < config.nb_execution_timeout < FULL_CELL_TIMEOUT:
+    if _full_build() and 0 < config.nb_execution_timeout < FULL_CELL_TIMEOUT:
         config.nb_execution_timeout = FULL_CELL_TIMEOUT
+
+
+def _full_build() -> bool:
+    return os.environ.get("SEQ_FULL") == "1"
+
+
+FULL_BUILD_NOTE = (
+    "This page was built with SEQ_FULL=1, which runs its larger experiments. Its text was checked "
+    "against the output of the default, smaller runs: where the text's reading of a result differs "
+    "from the numbers printed here, the printed numbers are what this build measured.")
+
+
+def mark_full_build(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if not _full_build() or app.builder.format != "html":
+        return
+    if not docname.startswith(app.config.course_chapters_prefix):
+        return
+    if "SEQ_FULL" not in Path(app.env.doc2path(docname)).read_text(encoding="utf-8"):
+        return   # a chapter without larger runs prints the same numbers in both builds
+    sections = list(doctree.findall(nodes.section))
+    if not sections:
+        return
+    note = nodes.note("", nodes.paragraph("", FULL_BUILD_NOTE), classes=["course-full-build"])
+    title = sections[0].next_node(nodes.title)
+    sections[0].insert(sections[0].index(title) + 1 if title is not None else 0, note)
 
 
 # --------------------------------------------------------------------------- citations
@@ -200,5 +228,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", allow_full_runs)
     app.connect("env-check-consistency", check_chapters)
     app.connect("doctree-resolved", add_download_links)
+    app.connect("doctree-resolved", mark_full_build)
     app.connect("build-finished", copy_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
