@@ -136,6 +136,7 @@ CHAPTER_PAGE = FRONT_MATTER + textwrap.dedent(r"""
     # A chapter
 
     As {cite:t}`elman1990finding` showed, and as others did {cite:p}`hochreiter1997long`.
+    Two papers of one author-year: {cite:p}`mikolov2013efficient,mikolov2013distributed`.
 
     ```{code-cell} python3
     import sys
@@ -176,6 +177,10 @@ def test_chapter_links_its_notebooks_and_hides_progress_bars(tmp_path, mathjax):
     assert "50/50" not in text and "%|" not in text
     assert "Elman (1990)" in text and "(Hochreiter and Schmidhuber, 1997)" in text, \
         "citations do not read author (year)"
+    # Two entries with one author-year label: the text names each as the bibliography lists it.
+    assert "(Mikolov et al., 2013a, Mikolov et al., 2013b)" in text, \
+        re.findall(r"\(Mikolov[^)]*\)", text)
+    assert "Mikolov et al., 2013a" in text and "Mikolov et al., 2013b" in text
 
 
 def test_broken_cell_fails_the_build_and_names_the_page(tmp_path, mathjax):

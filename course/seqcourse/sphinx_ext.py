@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+import string
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ import sphinxcontrib.bibtex.plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.template import node
+from sphinxcontrib.bibtex.style import template as bibtex_template
+from sphinxcontrib.bibtex.style.referencing import basic_author_year
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
@@ -125,6 +129,20 @@ class AuthorYearLabels(BaseLabelStyle):
         else:
             names = f"{last[0]} et al."
         return f"{names}, {entry.fields.get('year', 'n.d.')}"
+
+
+@node
+def labelled_year(children, data):
+    """The year of a citation as its bibliography label writes it: "2013a" where two entries
+    share the label "Mikolov et al., 2013" (AuthorYearLabels), so that the text names the entry
+    the bibliography lists, not two identical "(Mikolov et al., 2013, Mikolov et al., 2013)"."""
+    assert not children
+    year = bibtex_template.year.format_data(data)
+    label = data["formatted_entry"].label
+    suffix = label[len(label.rstrip(string.ascii_lowercase)):]
+    if suffix and label[:-len(suffix)].endswith(str(year)):
+        return year + suffix
+    return year
 
 
 class CourseBibliographyStyle(UnsrtStyle):
@@ -219,6 +237,9 @@ def setup(app: Sphinx) -> dict:
         "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearStyle)
     pybtex.plugin.register_plugin("pybtex.style.formatting", "course_author_year",
                                   CourseBibliographyStyle)
+    # sphinxcontrib-bibtex's author-year citations read the bare year field; ours add the label's
+    # letter (its templates look the name up in this module when a citation is formatted).
+    basic_author_year.year = labelled_year
     os.environ.setdefault("TQDM_DISABLE", "1")
     app.add_config_value("course_exercises", {}, "env", [dict])
     # Exercise paths are relative to this folder, itself relative to the book folder.
