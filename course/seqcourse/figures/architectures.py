@@ -717,7 +717,7 @@ def kv_cache(t: int = 5, d: int = 4):
               fontsize=SMALL + 1)
     arrow(ax, q.top, att.bottom)
     arrow(ax, (k_right + 0.05, 2.2), att.left)
-    label(ax, mid, 1.55, "1 query, $t$ keys", ha="center")
+    label(ax, mid - 0.12, 1.45, "1 query,\n$t$ keys", ha="right")   # beside the arrow, not on it
     out = box(ax, mid, 4.1, r"$o_t = a V$", "attention", w=1.4, h=0.5, fontsize=SMALL + 1)
     arrow(ax, att.top, out.bottom)
     label(ax, mid + 0.1, 3.15, r"$a$ ($1 \times t$)", ha="left")
