@@ -560,7 +560,11 @@ def test_page_as_a_reader_sees_it(page_name, width_name, site_url, browser):
         if TAKE_SCREENSHOTS:
             target = SCREENSHOTS / f"{width}px" / (page_name.replace("/", "__") + ".png")
             target.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(target), full_page=True)
+            # The theme scrolls its sidebar to the current page after load; a capture taken while
+            # it moves showed a page shifted sideways and a half-drawn outline, not what a reader
+            # sees. Let it settle, and freeze CSS animations for the capture.
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(target), full_page=True, animations="disabled")
         for name, (button, panel) in TOGGLES.items():
             if name == "contents" and not page.locator(f"{panel} nav, {panel} ul").count():
                 continue   # a page without sections has no outline to show
