@@ -568,7 +568,7 @@ def attention_computation():
     label(ax, u_mid, 2.1, r"$u_{t,i} = f_i^{\top} r_t$")
     arrow(ax, (r_x + cell / 2, r_top - D_f * cell), (r_x + cell / 2, y_u + 0.85))
     y_f = f_top - D_f * cell + 0.17           # F's lines leave below the r_t label
-    path(ax, [(f_x - 0.1, y_f), (2.9, y_f), (2.9, y_u + 0.85)])
+    path(ax, [(f_x - 0.1, y_f), (2.3, y_f), (2.3, y_u + 0.85)])   # into the energies, beside r_t
     # weights a_t = softmax(u_t)
     sm = box(ax, 3.25, y_u, "softmax", "attention", w=1.2, h=0.5, fontsize=SMALL + 1)
     arrow(ax, (2.5, y_u), sm.left)
