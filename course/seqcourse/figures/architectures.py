@@ -11,9 +11,10 @@ h_t = (1 - z_t) n_t + z_t h_{t-1}), ``seq2seq_attention.md`` (F, f_i, s_t, r_t =
 a_t, c_t) and ``transformers.md`` (MHA, F for the MLP, LN, Q, K, V, C, M).
 
 Sizes: every figure is drawn at a fixed scale (``UNIT`` inches per data unit) and at ``DPI``, so
-its PNG is at most ``MAX_WIDTH * DPI`` + 20 = 475 px wide. A laptop shows it unscaled in the
-book's 821 px column, where the smallest font, ``SMALL`` = 10 pt, is 14 px tall; a phone (390 px
-viewport) shows it at most 342 px wide, scaled by 342/475 or more, so that text is still >= 10 px.
+its PNG is about ``MAX_WIDTH * DPI`` + 20 = 475 px wide. A laptop shows it unscaled in the
+book's 821 px column, where the smallest font, ``SMALL`` = 11 pt, is 15 px tall; a phone (390 px
+viewport) shows it at most 342 px wide, scaled by about 342/475, so that text is about 11 px and a
+subscript (matplotlib sets it at 70 %) about 7.5 px: at 10 pt, subscripts were under 7 px.
 Box sizes and offsets are in data units but text is in points: a box that holds text is sized
 for its text at this scale, and the test suite checks that no two texts overlap and that a
 box's text stays inside it.
@@ -33,8 +34,8 @@ __all__ = ["show", "png", "bptt_graph", "lstm_cell", "gru_cell", "bidirectional_
 DPI = 100
 UNIT = 0.6           # inches per data unit: the same scale in every figure
 MAX_WIDTH = 4.55     # inches: with the 0.1 in margin of a tight PNG on each side, 475 px at DPI
-FONT = 11            # points: labels in boxes
-SMALL = 10           # points: weights on arrows, annotations; never smaller
+FONT = 12            # points: labels in boxes
+SMALL = 11           # points: weights on arrows, annotations; never smaller
 
 # One colour per role, the same in every figure (the chapter 1 unrolled figure's palette).
 COLORS = {
@@ -382,11 +383,11 @@ def stacked_rnn(steps: int = 3, layers: int = 3):
         x = dx * t
         below = box(ax, x, 0, f"$x_{t}$", "input", w=0.9, h=0.5)
         for l in range(1, layers + 1):
-            node = box(ax, x, dy * l, f"$h^{{({l})}}_{t}$", "state", w=w, h=0.55, fontsize=SMALL + 1)
+            node = box(ax, x, dy * l, f"$h^{{({l})}}_{t}$", "state", w=w, h=0.55, fontsize=SMALL)
             arrow(ax, below.top, node.bottom)
             if t == 0:
                 init = box(ax, -1.45, dy * l, f"$h^{{({l})}}_{{-1}}$", "norm", w=w, h=0.5,
-                           fontsize=SMALL + 1)
+                           fontsize=SMALL)
                 arrow(ax, init.right, node.left)
             else:
                 arrow(ax, (x - dx + w / 2, dy * l), node.left)
@@ -476,7 +477,7 @@ def encoder_decoder_attention():
     s_t = box(ax, x_t, 1.35, "$s_t$", "state2", w=0.75, h=0.55)
     c_t = box(ax, 3.6, 4.55, "$c_t$", "attention", w=0.7, h=0.55)
     w_t = box(ax, x_t, 3.35, "$w_t$", "output", w=0.75, h=0.5)
-    w_in = box(ax, x_t, 0.0, "$e(w_{t-1})$", "input", w=1.1, h=0.5, fontsize=SMALL + 1)
+    w_in = box(ax, x_t, 0.0, "$e(w_{t-1})$", "input", w=1.1, h=0.5, fontsize=SMALL)
     arrow(ax, (3.45, 1.35), s_prev.left, color=MUTED)
     path(ax, [s_prev.top, (x_prev, att.y), att.right])
     label(ax, 3.4, att.y + 0.1, "query", va="bottom")
@@ -570,7 +571,7 @@ def attention_computation():
     y_f = f_top - D_f * cell + 0.17           # F's lines leave below the r_t label
     path(ax, [(f_x - 0.1, y_f), (2.3, y_f), (2.3, y_u + 0.85)])   # into the energies, beside r_t
     # weights a_t = softmax(u_t)
-    sm = box(ax, 3.25, y_u, "softmax", "attention", w=1.2, h=0.5, fontsize=SMALL + 1)
+    sm = box(ax, 3.25, y_u, "softmax", "attention", w=1.2, h=0.5, fontsize=SMALL)
     arrow(ax, (2.5, y_u), sm.left)
     a_x, y_a, a_scale = 4.25, 2.9, 2.0
     bar_x = _bars(ax, a_x, y_a, ex["a"], scale=a_scale)
@@ -614,9 +615,9 @@ def _stack(ax, x, layers, y0=0.0, gap=0.78, w=2.3, side=1.55):
                 ax.plot([x], [branch], "o", ms=4, color=FORWARD, zorder=3)
                 branch = None
         elif kind == "io":
-            node = box(ax, x, y, item[1], "input", w=w, h=0.5, fontsize=SMALL + 1)
+            node = box(ax, x, y, item[1], "input", w=w, h=0.5, fontsize=SMALL)
         else:
-            node = box(ax, x, y, item[1], item[2], w=w, h=0.52, fontsize=SMALL + 1)
+            node = box(ax, x, y, item[1], item[2], w=w, h=0.52, fontsize=SMALL)
         prev = next((n for n in reversed(nodes) if n is not None), None)
         if prev is not None:
             arrow(ax, prev.top, node.bottom)
@@ -668,7 +669,7 @@ def decoder_block():
     nodes = _stack(ax, 2.0, layers, gap=0.8, w=3.0, side=1.75)
     masked, cross = nodes[3], nodes[7]
     # encoder output C: keys and values of the cross-attention
-    enc = box(ax, -1.85, cross.y, "encoder\noutput $C$", "state", w=1.5, h=0.9, fontsize=SMALL + 1)
+    enc = box(ax, -1.85, cross.y, "encoder\noutput $C$", "state", w=1.5, h=0.9, fontsize=SMALL)
     arrow(ax, enc.right, cross.left, lw=1.8)
     label(ax, -0.32, cross.y + 0.12, "$K, V$", ha="center", va="bottom", fontsize=SMALL)
     label(ax, 2.15, cross.y - 0.42, "$Q$", ha="left", fontsize=SMALL)
@@ -703,7 +704,7 @@ def kv_cache(t: int = 5, d: int = 4):
     k_right, bottom = matrix(x_k, top, "cache $K$", COLORS["state"])
     v_right, _ = matrix(x_v, top, "cache $V$", COLORS["state2"])
     k_mid, v_mid = x_k + d * cell / 2, x_v + d * cell / 2
-    xt = box(ax, mid, -1.15, "new token $x_t$ only", "input", w=2.45, h=0.5, fontsize=SMALL + 1)
+    xt = box(ax, mid, -1.15, "new token $x_t$ only", "input", w=2.45, h=0.5, fontsize=SMALL)
     # its key and value are appended as row t; its query attends to all t keys
     path(ax, [xt.at(-0.6, 1), (xt.x - 0.74, -0.55), (k_mid, -0.55), (k_mid, bottom - 0.05)])
     label(ax, k_mid + 0.1, -0.2, "$k_t$", ha="left", fontsize=FONT, color="black")
@@ -714,11 +715,11 @@ def kv_cache(t: int = 5, d: int = 4):
     q = box(ax, mid, 0.55, "$q_t$", "input", w=0.6, h=0.45)
     arrow(ax, xt.top, q.bottom)
     att = box(ax, mid, 2.2, r"$\mathrm{softmax}(q_t K^{\top}/\sqrt{\ell})$", "attention", w=2.45, h=0.55,
-              fontsize=SMALL + 1)
+              fontsize=SMALL)
     arrow(ax, q.top, att.bottom)
     arrow(ax, (k_right + 0.05, 2.2), att.left)
     label(ax, mid - 0.12, 1.45, "1 query,\n$t$ keys", ha="right")   # beside the arrow, not on it
-    out = box(ax, mid, 4.1, r"$o_t = a V$", "attention", w=1.4, h=0.5, fontsize=SMALL + 1)
+    out = box(ax, mid, 4.1, r"$o_t = a V$", "attention", w=1.4, h=0.5, fontsize=SMALL)
     arrow(ax, att.top, out.bottom)
     label(ax, mid + 0.1, 3.15, r"$a$ ($1 \times t$)", ha="left")
     path(ax, [(v_right, top - cell / 2), (v_right + 0.3, top - cell / 2), (v_right + 0.3, 4.1), out.right])
