@@ -97,9 +97,16 @@
         previous = child;
       });
     }
-    // Inline formulas keep MathJax's own rule, which is TeX's (any top-level operator, brackets
-    // or not): a caption's formula unbreakable inside its brackets widened the whole figure.
-    if (!(args.math && args.math.display)) return;
+    // Inline formulas keep MathJax's own break points, which are TeX's (any top-level operator,
+    // brackets or not): a caption's formula unbreakable inside its brackets widened the whole
+    // figure. But the operator ends the line, as in TeX, instead of starting the next one: a
+    // line of prose that begins "= W_hh ..." reads as a new formula.
+    if (!(args.math && args.math.display)) {
+      args.data.root.walkTree(function (node) {
+        if (node.isKind && node.isKind("mo") && operator(node)) node.attributes.set("linebreakstyle", "after");
+      });
+      return;
+    }
     visit(args.data.root, true);   // args.data: the TeX parser's options, with the tree in .root
   }
   window.MathJax = window.MathJax || {};
