@@ -17,6 +17,11 @@
 * Cell time limit: `execute.timeout` in _config.yml (600 s) is sized for the small default runs. The
   larger runs of `SEQ_FULL=1` train for longer in one cell (8 epochs of three seeds in the
   seq2seq chapter), so that build allows `FULL_CELL_TIMEOUT` per cell instead.
+* Printed output: a cell's prints arrive as several stream outputs when time passes between them
+  (a table printed row by row while it trains), and each became its own grey box. Consecutive
+  boxes of one stream are joined into one on the page. MyST-NB's own `nb_merge_streams` is not
+  used: it moves a print made after a figure to before it, and it writes the joined text into the
+  executed notebook offered for download while keeping the later outputs, which repeats them.
 * A SEQ_FULL=1 build marks every chapter that reads SEQ_FULL with a note under its title: the prose
   was checked against the default runs' output, and a larger run prints other numbers, which the
   text's reading of them may not match.
@@ -68,6 +73,23 @@ FULL_BUILD_NOTE = (
     "This page was built with SEQ_FULL=1, which runs its larger experiments. Its text was checked "
     "against the output of the default, smaller runs: where the text's reading of a result differs "
     "from the numbers printed here, the printed numbers are what this build measured.")
+
+
+def join_stream_outputs(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """One box for consecutive outputs of the same stream of a cell (stdout, or stderr)."""
+    for output in list(doctree.findall(nodes.container)):
+        if "cell_output" not in output["classes"]:
+            continue
+        previous = None
+        for child in list(output.children):
+            stream = isinstance(child, nodes.literal_block) and "stream" in child["classes"]
+            if stream and previous is not None and child["classes"] == previous["classes"]:
+                text = previous.astext() + child.astext()
+                previous.children = [nodes.Text(text)]
+                previous.rawsource = text
+                output.remove(child)
+            else:
+                previous = child if stream else None
 
 
 def mark_full_build(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -250,5 +272,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-check-consistency", check_chapters)
     app.connect("doctree-resolved", add_download_links)
     app.connect("doctree-resolved", mark_full_build)
+    app.connect("doctree-resolved", join_stream_outputs)
     app.connect("build-finished", copy_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
