@@ -216,6 +216,7 @@ SLOW_PAGE = FRONT_MATTER + textwrap.dedent(r"""
     import os
     import time
 
+    # reads SEQ_FULL as the chapters do, so that a SEQ_FULL=1 build marks this page too
     FULL = os.environ.get("SEQ_FULL") == "1"
     time.sleep(4)
     print("slept")

@@ -58,15 +58,15 @@ DOWNLOADS = "downloads"
 FULL_CELL_TIMEOUT = 3 * 3600  # seconds per cell in a SEQ_FULL=1 build
 
 
+def _full_build() -> bool:
+    return os.environ.get("SEQ_FULL") == "1"
+
+
 def allow_full_runs(app: Sphinx, config) -> None:
     """A SEQ_FULL=1 build gets a per-cell limit its larger runs fit in (MyST-NB reads it later,
     at builder-inited)."""
     if _full_build() and 0 < config.nb_execution_timeout < FULL_CELL_TIMEOUT:
         config.nb_execution_timeout = FULL_CELL_TIMEOUT
-
-
-def _full_build() -> bool:
-    return os.environ.get("SEQ_FULL") == "1"
 
 
 FULL_BUILD_NOTE = (
