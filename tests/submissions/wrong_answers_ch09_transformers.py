@@ -63,7 +63,8 @@ _SHIFT = '''def shift_rotation(k, d, base=10000.0):
 '''
 
 
-def _shift(exponent="-2 * i / d", where="(2 * i, 2 * i + 1), (2 * i, 2 * i + 1)", top="c, -s", bottom="s, c"):
+# question 4's layout puts the sine of frequency i in column i and its cosine in column i + d/2
+def _shift(exponent="-2 * i / d", where="(i, i + d // 2), (i, i + d // 2)", top="c, -s", bottom="s, c"):
     return {"shift_rotation": _SHIFT.format(exponent=exponent, where=where, top=top, bottom=bottom)}
 
 
@@ -87,8 +88,8 @@ WRONG_ANSWERS += [
      _shift(top="c, s", bottom="-s, c"), ["test_shift_values"]),
     ("shift rotation with the frequencies base^(-i/d) instead of base^(-2i/d)",
      _shift(exponent="-i / d"), ["test_shift_values"]),
-    ("shift rotation pairing column i with column i + d/2 (the concatenated sin | cos layout, not the interleaved one)",
-     _shift(where="(i, i + d // 2), (i, i + d // 2)"), ["test_shift_values"]),
+    ("shift rotation for the chapter's interleaved layout (pairs 2i, 2i + 1), not the sines-then-cosines one asked for",
+     _shift(where="(2 * i, 2 * i + 1), (2 * i, 2 * i + 1)"), ["test_shift_values"]),
     ("shift rotation with the sine and cosine of the angle swapped (not a rotation by k omega_i)",
      _shift(top="s, -c", bottom="c, s"), ["test_shift_is_a_rotation", "test_shift_values"]),
     ("KV cache: the new token attends only to the cached past, not to itself",
