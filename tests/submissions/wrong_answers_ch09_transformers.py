@@ -68,7 +68,7 @@ def _shift(exponent="-2 * i / d", where="(i, i + d // 2), (i, i + d // 2)", top=
     return {"shift_rotation": _SHIFT.format(exponent=exponent, where=where, top=top, bottom=bottom)}
 
 
-_STEP = '''def attention_step(x_t, K_cache, V_cache, W_Q, W_K, W_V):
+_STEP = '''def attention_step(x_t, K_cache, V_cache, W_Q, W_K, W_V, window):
     q = x_t @ W_Q
     K = torch.cat([K_cache, (x_t @ W_K).unsqueeze(1)], dim=1)
     V = torch.cat([V_cache, (x_t @ W_V).unsqueeze(1)], dim=1)
@@ -78,8 +78,10 @@ _STEP = '''def attention_step(x_t, K_cache, V_cache, W_Q, W_K, W_V):
     return {result}
 '''
 
+_KEEP = "y, K[:, K.shape[1] - min(K.shape[1], {kept}):], V[:, V.shape[1] - min(V.shape[1], {kept}):]"
 
-def _step(attend="K, V", scale="/ math.sqrt(q.shape[-1])", result="y, K, V"):
+
+def _step(attend="K, V", scale="/ math.sqrt(q.shape[-1])", result=_KEEP.format(kept="window - 1")):
     return {"attention_step": _STEP.format(attend=attend, scale=scale, result=result)}
 
 
@@ -100,4 +102,11 @@ WRONG_ANSWERS += [
      _step(scale="/ math.sqrt(x_t.shape[-1])"), ["test_step_matches_full_attention"]),
     ("KV cache: returns the caches it was given, not grown by the new token",
      _step(result="y, K_cache, V_cache"), ["test_step_shapes", "test_step_matches_full_attention"]),
+    ("KV cache: the chapter's growing cache, the window ignored (every position attends to the whole prefix)",
+     _step(result="y, K, V"), ["test_step_matches_full_attention"]),
+    ("KV cache: keeps the last window positions instead of window - 1 (each step then attends to one too many)",
+     _step(result=_KEEP.format(kept="window")), ["test_step_matches_full_attention"]),
+    # [-0:] is the whole tensor: only window = 1 (a hidden test) shows it
+    ("KV cache: trimmed with K[:, -(window - 1):], which keeps everything for window = 1",
+     _step(result="y, K[:, -(window - 1):], V[:, -(window - 1):]"), ["test_step_matches_full_attention"]),
 ]
