@@ -103,7 +103,6 @@ def _coupled(chunks="3", dc="dc_t + dh_t * o * (1 - tc ** 2)", da_f="dc * (c_pre
 _COUPLED_VALUES = ["test_coupled_gates", "test_coupled_states", "test_coupled_weights"]
 
 _EFFECTIVE = '''def num_effective_parameters(kind, D, H):
-    gates = {{"MGU": 2, "MGU-before": 2, "peephole-LSTM": 4}}[kind]
     return {formula}
 '''
 
@@ -123,19 +122,12 @@ WRONG_ANSWERS += [
     ("coupled LSTM: read with the standard LSTM's four gate blocks",
      _coupled(chunks="4"), ["test_coupled_shapes", *_COUPLED_VALUES]),
     ("effective parameters: the MGU's b_hn merged as well (nothing multiplies a bias, the GRU lesson missed)",
-     {"num_effective_parameters": _EFFECTIVE.format(
-         formula='gates * (H * (D + H) + H) + (3 * H if kind == "peephole-LSTM" else 0)')},
+     {"num_effective_parameters": _EFFECTIVE.format(formula="2 * (H * (D + H) + H)")},
      ["test_num_effective_parameters"]),
-    ("effective parameters: the stored count (no bias merged), peepholes counted",
-     {"num_effective_parameters": _EFFECTIVE.format(
-         formula='gates * (H * (D + H) + 2 * H) + (3 * H if kind == "peephole-LSTM" else 0)')},
+    ("effective parameters: the stored count (no bias merged)",
+     {"num_effective_parameters": _EFFECTIVE.format(formula="2 * (H * (D + H) + 2 * H)")},
      ["test_num_effective_parameters"]),
     ("effective parameters: the MGU-before keeps b_hn apart like the MGU (where the gate acts ignored)",
-     {"num_effective_parameters": _EFFECTIVE.format(
-         formula='gates * (H * (D + H) + H) + {"MGU": H, "MGU-before": H, "peephole-LSTM": 3 * H}[kind]')},
-     ["test_num_effective_parameters"]),
-    ("effective parameters: the peepholes forgotten",
-     {"num_effective_parameters": _EFFECTIVE.format(
-         formula='gates * (H * (D + H) + H) + (H if kind == "MGU" else 0)')},
+     {"num_effective_parameters": _EFFECTIVE.format(formula="2 * (H * (D + H) + H) + H")},
      ["test_num_effective_parameters"]),
 ]
